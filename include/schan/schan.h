@@ -1,0 +1,410 @@
+/*
+ * schan: TLS through the operating system's TLS stack (SChannel on Windows,
+ * OpenSSL 3 elsewhere) behind one small C ABI.
+ *
+ * The API is sans-IO. schan never reads or writes a socket: the caller feeds
+ * the bytes it received from the peer with schan_feed(), drains the bytes that
+ * must be sent with schan_take_output(), and moves plaintext with
+ * schan_encrypt() and schan_decrypt(). schan_step() drives the handshake.
+ *
+ * Every function returns a schan_status or a plain value. Negative statuses are
+ * errors; non-negative ones tell the caller what to do next:
+ *
+ *   SCHAN_OK            the call finished its work
+ *   SCHAN_NEED_INPUT    feed more bytes received from the peer, then call again
+ *   SCHAN_HAVE_OUTPUT   send the bytes from schan_take_output(), then call again
+ *   SCHAN_CLOSED        the peer sent close_notify: a clean end of stream
+ *
+ * A minimal blocking client:
+ *
+ *   schan_config *cfg; schan_session *s;
+ *   schan_config_new(&cfg);
+ *   schan_client_new(cfg, "example.com", &s);
+ *   for (;;) {
+ *     schan_status st = schan_step(s);
+ *     if (st == SCHAN_HAVE_OUTPUT) { send_all_output(s); continue; }
+ *     if (st == SCHAN_NEED_INPUT)  { feed_from_socket(s); continue; }
+ *     if (st == SCHAN_OK) break;               // handshake complete
+ *     fprintf(stderr, "%s\n", schan_last_error(s));  // any negative status
+ *     return 1;
+ *   }
+ *
+ * Memory: schan never returns memory that the caller must free. Strings and
+ * certificate bytes returned by queries belong to the session and stay valid
+ * until the session is freed or the next call that changes the session.
+ *
+ * Threads: a session or config may be used by one thread at a time. Different
+ * sessions may be used from different threads at once, also when they were
+ * created from the same config; a config must not change while sessions are
+ * being created from it.
+ *
+ * The header is C99 and C++ compatible.
+ */
+#ifndef SCHAN_SCHAN_H
+#define SCHAN_SCHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** ABI version of this header. schan_abi_version() returns the library's. */
+#define SCHAN_ABI_VERSION 1
+
+/** Library version as a string (semantic versioning). */
+#define SCHAN_VERSION_STRING "0.1.0"
+
+#if defined(SCHAN_STATIC)
+#  define SCHAN_API
+#elif defined(_WIN32)
+#  if defined(SCHAN_BUILDING_LIBRARY)
+#    define SCHAN_API __declspec(dllexport)
+#  else
+#    define SCHAN_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define SCHAN_API __attribute__((visibility("default")))
+#else
+#  define SCHAN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque configuration shared by any number of sessions. */
+typedef struct schan_config schan_config;
+
+/** Opaque TLS session: one connection, client or server role. */
+typedef struct schan_session schan_session;
+
+/**
+ * Result of every schan call that can fail. Non-negative values report
+ * progress; negative values are errors. The values are part of the ABI.
+ */
+typedef enum schan_status {
+    /** The call finished; for schan_step(), the handshake is complete. */
+    SCHAN_OK = 0,
+    /** More bytes from the peer are needed: call schan_feed(), then retry. */
+    SCHAN_NEED_INPUT = 1,
+    /** Bytes are queued for the peer: drain schan_take_output(), then retry. */
+    SCHAN_HAVE_OUTPUT = 2,
+    /** The peer sent close_notify and every plaintext byte was delivered. */
+    SCHAN_CLOSED = 3,
+
+    /** A pointer was NULL, a length was out of range or a value unknown. */
+    SCHAN_E_INVALID_ARGUMENT = -1,
+    /** The call is not allowed in the session's current state. */
+    SCHAN_E_INVALID_STATE = -2,
+    /** Memory allocation failed. */
+    SCHAN_E_OUT_OF_MEMORY = -3,
+    /** A bug in schan or an unexpected result from the TLS provider. */
+    SCHAN_E_INTERNAL = -4,
+    /** The transport ended without the peer's close_notify. */
+    SCHAN_E_TRUNCATED = -5,
+    /** The handshake failed for a reason not covered by a narrower status. */
+    SCHAN_E_HANDSHAKE_FAILED = -6,
+    /** The peer sent a fatal TLS alert; the message names it when known. */
+    SCHAN_E_ALERT_RECEIVED = -7,
+    /** No protocol version within the configured range can be used. */
+    SCHAN_E_UNSUPPORTED_VERSION = -8,
+    /** The peer's certificate chain does not end at a trusted root. */
+    SCHAN_E_CERT_UNTRUSTED = -9,
+    /** A certificate in the peer's chain is expired or not yet valid. */
+    SCHAN_E_CERT_EXPIRED = -10,
+    /** The peer's certificate does not match the expected name or address. */
+    SCHAN_E_CERT_NAME_MISMATCH = -11,
+    /** A certificate in the peer's chain is revoked. */
+    SCHAN_E_CERT_REVOKED = -12,
+    /** Revocation status could not be checked and the mode is strict. */
+    SCHAN_E_REVOCATION_UNKNOWN = -13,
+    /** The peer's certificate is invalid for another reason (usage, signature, format). */
+    SCHAN_E_CERT_INVALID = -14,
+    /** The peer sent bytes that are not valid TLS (bad record, failed decryption). */
+    SCHAN_E_PROTOCOL = -15,
+    /** A file named in the configuration could not be opened. */
+    SCHAN_E_FILE_NOT_FOUND = -16,
+    /** Certificate, key or bundle data could not be parsed. */
+    SCHAN_E_BAD_FORMAT = -17,
+    /** The feature is not available with this backend or platform. */
+    SCHAN_E_UNSUPPORTED = -18
+} schan_status;
+
+/** Protocol versions, by their wire value. 0 means "backend default". */
+typedef enum schan_tls_version {
+    SCHAN_TLS_DEFAULT = 0,
+    SCHAN_TLS_1_2 = 0x0303,
+    SCHAN_TLS_1_3 = 0x0304
+} schan_tls_version;
+
+/** How the peer's certificate chain is checked. */
+typedef enum schan_verify_mode {
+    /** Trust the operating system's root store (the default). */
+    SCHAN_VERIFY_SYSTEM = 0,
+    /** Trust only the CA certificates loaded into the config. */
+    SCHAN_VERIFY_CUSTOM_ONLY = 1,
+    /** Trust the loaded CA certificates and the system roots. */
+    SCHAN_VERIFY_CUSTOM_AND_SYSTEM = 2,
+    /** Check nothing: no chain, no name, no expiry. Insecure; only on request. */
+    SCHAN_VERIFY_NONE = 3
+} schan_verify_mode;
+
+/** Certificate revocation checking. */
+typedef enum schan_revocation_mode {
+    /** Check where revocation information is available; ignore it when not (the default). */
+    SCHAN_REVOCATION_BEST_EFFORT = 0,
+    /** Fail with SCHAN_E_REVOCATION_UNKNOWN when the status cannot be determined. */
+    SCHAN_REVOCATION_STRICT = 1,
+    /** Do not check revocation. */
+    SCHAN_REVOCATION_OFF = 2
+} schan_revocation_mode;
+
+/** Session state, as returned by schan_get_state(). */
+typedef enum schan_state {
+    /** The handshake has not completed. */
+    SCHAN_STATE_HANDSHAKE = 0,
+    /** Application data flows both ways. */
+    SCHAN_STATE_OPEN = 1,
+    /** A post-handshake message (renegotiation, ticket, KeyUpdate) is being processed. */
+    SCHAN_STATE_RENEGOTIATING = 2,
+    /** One side has sent close_notify; the other direction may still carry data. */
+    SCHAN_STATE_CLOSING = 3,
+    /** close_notify was both sent and received, or the peer's was received and ours queued. */
+    SCHAN_STATE_CLOSED = 4,
+    /** A fatal error occurred; schan_last_error() describes it. */
+    SCHAN_STATE_FAILED = 5
+} schan_state;
+
+/* ------------------------------------------------------------------------- */
+/* Library                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/** Returns the ABI version the library was built with (compare with SCHAN_ABI_VERSION). */
+SCHAN_API uint32_t schan_abi_version(void);
+
+/** Returns the library version string, for example "0.1.0". Never NULL. */
+SCHAN_API const char *schan_version(void);
+
+/** Returns the backend name: "schannel" or "openssl". Never NULL. */
+SCHAN_API const char *schan_backend_name(void);
+
+/**
+ * Returns the symbolic name of a status, for example "SCHAN_E_CERT_EXPIRED".
+ * Unknown values give "SCHAN_E_UNKNOWN_STATUS". The string is static.
+ */
+SCHAN_API const char *schan_status_name(schan_status status);
+
+/* ------------------------------------------------------------------------- */
+/* Configuration                                                             */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Creates a configuration with secure defaults: TLS 1.2 and newer, system
+ * roots, host name checked, revocation best effort, no ALPN.
+ * @param out receives the new config; set to NULL on failure.
+ * @return SCHAN_OK, SCHAN_E_INVALID_ARGUMENT or SCHAN_E_OUT_OF_MEMORY.
+ */
+SCHAN_API schan_status schan_config_new(schan_config **out);
+
+/** Frees a config. Sessions created from it stay valid. NULL is ignored. */
+SCHAN_API void schan_config_free(schan_config *config);
+
+/**
+ * Sets the range of protocol versions. SCHAN_TLS_DEFAULT leaves a bound at
+ * the default (minimum TLS 1.2, maximum the newest the backend supports).
+ * A handshake that would negotiate a version outside the range fails with
+ * SCHAN_E_UNSUPPORTED_VERSION; schan never downgrades silently.
+ * @return SCHAN_E_INVALID_ARGUMENT for an unknown version or min > max.
+ */
+SCHAN_API schan_status schan_config_set_versions(schan_config *config,
+                                                 schan_tls_version min_version,
+                                                 schan_tls_version max_version);
+
+/**
+ * Appends one protocol name to the ALPN list offered by clients (in order of
+ * preference). Names are 1 to 255 bytes.
+ * @return SCHAN_E_INVALID_ARGUMENT for NULL, an empty or a too long name.
+ */
+SCHAN_API schan_status schan_config_add_alpn(schan_config *config, const char *protocol);
+
+/** Removes every ALPN protocol name from the config. */
+SCHAN_API schan_status schan_config_clear_alpn(schan_config *config);
+
+/**
+ * Chooses how the peer's certificate is verified. SCHAN_VERIFY_NONE disables
+ * every check and must be asked for explicitly.
+ */
+SCHAN_API schan_status schan_config_set_verify_mode(schan_config *config, schan_verify_mode mode);
+
+/** Chooses how revocation is checked (see schan_revocation_mode). */
+SCHAN_API schan_status schan_config_set_revocation_mode(schan_config *config,
+                                                        schan_revocation_mode mode);
+
+/**
+ * Adds the CA certificates of a PEM file to the config's custom CA bundle.
+ * @return SCHAN_E_FILE_NOT_FOUND if the file cannot be read,
+ *         SCHAN_E_BAD_FORMAT if it holds no PEM certificate or a broken one.
+ *         schan_config_last_error() names the file and the problem.
+ */
+SCHAN_API schan_status schan_config_load_ca_file(schan_config *config, const char *path);
+
+/**
+ * Adds the CA certificates of a PEM buffer (not necessarily NUL-terminated)
+ * to the config's custom CA bundle.
+ * @return SCHAN_E_BAD_FORMAT if it holds no PEM certificate or a broken one.
+ */
+SCHAN_API schan_status schan_config_load_ca_pem(schan_config *config, const char *pem,
+                                                size_t length);
+
+/**
+ * Returns a message describing the config's last failed call, or "" if none.
+ * The string belongs to the config and changes with the next call on it.
+ */
+SCHAN_API const char *schan_config_last_error(const schan_config *config);
+
+/* ------------------------------------------------------------------------- */
+/* Sessions                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Creates a client session. The config is copied: later changes to it do not
+ * affect the session, and it may be freed at once.
+ *
+ * @param server_name host name or IP address literal of the server. A host
+ *        name is sent as SNI and checked against the certificate's DNS names;
+ *        an IPv4 or IPv6 literal is not sent as SNI and is matched only
+ *        against IP-address subject alternative names. NULL skips the name
+ *        check (the chain is still verified unless the mode is
+ *        SCHAN_VERIFY_NONE) and sends no SNI.
+ * @param out receives the new session; set to NULL on failure.
+ * @return SCHAN_OK, SCHAN_E_INVALID_ARGUMENT or SCHAN_E_OUT_OF_MEMORY. The
+ *         TLS provider is first called by schan_step(), so provider errors
+ *         surface there.
+ */
+SCHAN_API schan_status schan_client_new(const schan_config *config, const char *server_name,
+                                        schan_session **out);
+
+/** Frees a session and everything it owns. NULL is ignored. */
+SCHAN_API void schan_session_free(schan_session *session);
+
+/**
+ * Copies bytes received from the peer into the session's input queue.
+ * The queue holds at most a little more than one maximum-size TLS record of
+ * unprocessed input, so *consumed may be less than length: process input
+ * with schan_step() or schan_decrypt() and feed the rest afterwards.
+ * @param consumed receives how many bytes were taken (may be 0).
+ * @return SCHAN_OK; SCHAN_E_INVALID_STATE after schan_feed_eof() or a failure.
+ */
+SCHAN_API schan_status schan_feed(schan_session *session, const uint8_t *data, size_t length,
+                                  size_t *consumed);
+
+/**
+ * Tells the session that the transport reached end of stream. Queued input
+ * is still processed. If no close_notify arrives before the input runs out,
+ * schan_decrypt() returns SCHAN_E_TRUNCATED and schan_step() returns
+ * SCHAN_E_HANDSHAKE_FAILED.
+ */
+SCHAN_API schan_status schan_feed_eof(schan_session *session);
+
+/**
+ * Drives the handshake as far as the queued input allows.
+ * @return SCHAN_OK once the handshake is complete (also on later calls),
+ *         SCHAN_HAVE_OUTPUT when bytes must be sent first,
+ *         SCHAN_NEED_INPUT when the peer's next bytes are needed,
+ *         or an error; the session is then in SCHAN_STATE_FAILED.
+ */
+SCHAN_API schan_status schan_step(schan_session *session);
+
+/** Returns how many bytes are queued for the peer (0 for NULL). */
+SCHAN_API size_t schan_output_size(const schan_session *session);
+
+/**
+ * Moves up to capacity queued bytes into buffer. Bytes are removed from the
+ * queue as they are copied, so each byte is returned exactly once.
+ * @param written receives the number of bytes copied.
+ * @return SCHAN_HAVE_OUTPUT if bytes remain queued, otherwise SCHAN_OK.
+ */
+SCHAN_API schan_status schan_take_output(schan_session *session, uint8_t *buffer,
+                                         size_t capacity, size_t *written);
+
+/**
+ * Encrypts plaintext into TLS records and queues them as output. Records are
+ * split at the provider's maximum plaintext size. The output queue is bounded,
+ * so *consumed may be less than length: drain the output and call again with
+ * the rest.
+ * @return SCHAN_HAVE_OUTPUT when records were queued, SCHAN_OK for length 0,
+ *         SCHAN_E_INVALID_STATE before the handshake or after schan_shutdown().
+ */
+SCHAN_API schan_status schan_encrypt(schan_session *session, const uint8_t *plaintext,
+                                     size_t length, size_t *consumed);
+
+/**
+ * Decrypts queued input and copies up to capacity plaintext bytes into buffer.
+ * Plaintext that does not fit stays in the session for the next call.
+ * @param written receives the number of plaintext bytes copied.
+ * @return SCHAN_OK when *written > 0;
+ *         SCHAN_NEED_INPUT when no complete record is queued;
+ *         SCHAN_HAVE_OUTPUT when a post-handshake message produced bytes to
+ *           send and no plaintext is available yet;
+ *         SCHAN_CLOSED after the peer's close_notify once all plaintext was read;
+ *         SCHAN_E_TRUNCATED when the transport ended without close_notify;
+ *         or another error, which fails the session.
+ */
+SCHAN_API schan_status schan_decrypt(schan_session *session, uint8_t *buffer, size_t capacity,
+                                     size_t *written);
+
+/**
+ * Queues close_notify. Later schan_encrypt() calls fail with
+ * SCHAN_E_INVALID_STATE; schan_decrypt() still returns data until the peer's
+ * close_notify. Calling it again does nothing and returns the same status.
+ * @return SCHAN_HAVE_OUTPUT (send the alert) or an error.
+ */
+SCHAN_API schan_status schan_shutdown(schan_session *session);
+
+/** Returns the session state; SCHAN_STATE_FAILED for NULL. */
+SCHAN_API schan_state schan_get_state(const schan_session *session);
+
+/* Queries. They fail with SCHAN_E_INVALID_STATE before the handshake completed. */
+
+/** Stores the negotiated protocol version (SCHAN_TLS_1_2 or SCHAN_TLS_1_3). */
+SCHAN_API schan_status schan_get_protocol(const schan_session *session, schan_tls_version *version);
+
+/**
+ * Stores the negotiated cipher suite's IANA name, for example
+ * "TLS_AES_128_GCM_SHA256" or "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".
+ */
+SCHAN_API schan_status schan_get_cipher(const schan_session *session, const char **name);
+
+/** Stores the negotiated ALPN protocol, or "" when none was negotiated. */
+SCHAN_API schan_status schan_get_alpn(const schan_session *session, const char **protocol);
+
+/**
+ * Stores how many certificates the peer's chain has (0 when the peer sent
+ * none). Index 0 is the peer's own certificate; the rest follow toward the root.
+ */
+SCHAN_API schan_status schan_get_peer_cert_count(const schan_session *session, size_t *count);
+
+/** Stores a pointer to certificate index of the peer's chain in DER form. */
+SCHAN_API schan_status schan_get_peer_cert(const schan_session *session, size_t index,
+                                           const uint8_t **der, size_t *length);
+
+/**
+ * Returns a message for the session's last error, or "" if none. It names the
+ * failing step, the provider's symbolic status (for example
+ * SEC_E_ILLEGAL_MESSAGE), the system's text and any TLS alert. Never NULL.
+ */
+SCHAN_API const char *schan_last_error(const schan_session *session);
+
+/** Returns the status of the session's last error, or SCHAN_OK if none. */
+SCHAN_API schan_status schan_last_status(const schan_session *session);
+
+/**
+ * Returns the provider's raw code for the last error: a SECURITY_STATUS or
+ * certificate error (HRESULT) with SChannel, an ERR_get_error() code or X509
+ * verification result with OpenSSL; 0 if none. For logs only.
+ */
+SCHAN_API uint64_t schan_last_backend_error(const schan_session *session);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SCHAN_SCHAN_H */

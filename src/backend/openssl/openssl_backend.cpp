@@ -1,0 +1,17 @@
+// Placeholder: the openssl backend is being written.
+#include "core/backend.h"
+#include "core/error.h"
+
+namespace schan {
+
+std::unique_ptr<Backend> make_client_backend(const Config&, const std::string&)
+{
+    fail(SCHAN_E_UNSUPPORTED, "the openssl backend is not implemented yet");
+}
+
+const char* backend_name() noexcept
+{
+    return "openssl";
+}
+
+} // namespace schan
