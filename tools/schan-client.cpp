@@ -292,7 +292,7 @@ private:
             if (status < 0)
                 throw_tls_error(status);
             offset += consumed;
-            // A full input queue holds complete records: process them to make room.
+            // A full input queue contains complete records: process them to make room.
             if (consumed == 0 && process_queued_input())
                 return;
         }
