@@ -1,13 +1,14 @@
-// Placeholder: the openssl backend is being written.
-#include "core/backend.h"
+#include "backend/openssl/openssl_backend.h"
+
+#include <utility>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "core/error.h"
+#include "core/record.h"
 
 namespace schan {
-
-std::unique_ptr<Backend> make_client_backend(const Config&, const std::string&)
-{
-    fail(SCHAN_E_UNSUPPORTED, "the openssl backend is not implemented yet");
-}
 
 const char* backend_name() noexcept
 {
@@ -15,3 +16,213 @@ const char* backend_name() noexcept
 }
 
 } // namespace schan
+
+namespace schan::openssl {
+
+namespace {
+
+Der to_der(X509* certificate)
+{
+    const int length = i2d_X509(certificate, nullptr);
+    if (length <= 0)
+        fail_with_queue(SCHAN_E_INTERNAL, "encoding a peer certificate as DER (i2d_X509)");
+    Der der(static_cast<std::size_t>(length));
+    auto* cursor = reinterpret_cast<unsigned char*>(der.data());
+    i2d_X509(certificate, &cursor);
+    return der;
+}
+
+// Returns the peer's chain, leaf first. A verified chain (it ends at the
+// trust anchor) is preferred; without verification, the certificates as the
+// peer sent them. SSL_get_peer_cert_chain() contains the leaf on a client but
+// not on a server, so the leaf is added when it is missing.
+std::vector<Der> peer_chain(const SSL* ssl)
+{
+    std::vector<Der> chain;
+    X509* leaf = SSL_get0_peer_certificate(ssl);
+    if (leaf == nullptr)
+        return chain;
+
+    STACK_OF(X509)* certificates = nullptr;
+    if (SSL_get_verify_mode(ssl) != SSL_VERIFY_NONE && SSL_get_verify_result(ssl) == X509_V_OK)
+        certificates = SSL_get0_verified_chain(ssl);
+    if (certificates == nullptr)
+        certificates = SSL_get_peer_cert_chain(ssl);
+
+    const int count = certificates == nullptr ? 0 : sk_X509_num(certificates);
+    if (count == 0 || X509_cmp(sk_X509_value(certificates, 0), leaf) != 0)
+        chain.push_back(to_der(leaf));
+    for (int i = 0; i < count; ++i)
+        chain.push_back(to_der(sk_X509_value(certificates, i)));
+    return chain;
+}
+
+} // namespace
+
+OpensslBackend::OpensslBackend(SslPtr ssl) : ssl_(std::move(ssl))
+{
+    Expects(ssl_ != nullptr);
+
+    BioPtr input(BIO_new(BIO_s_mem()));
+    BioPtr output(BIO_new(BIO_s_mem()));
+    if (!input || !output)
+        fail_with_queue(SCHAN_E_OUT_OF_MEMORY, "creating the memory BIOs (BIO_new)");
+
+    // An empty memory BIO must make OpenSSL wait for more records
+    // (SSL_ERROR_WANT_READ) instead of reporting the end of the stream:
+    // the core, not OpenSSL, decides when the transport ended.
+    BIO_set_mem_eof_return(input.get(), -1);
+    BIO_set_mem_eof_return(output.get(), -1);
+
+    input_bio_ = input.release();
+    output_bio_ = output.release();
+    SSL_set_bio(ssl_.get(), input_bio_, output_bio_);
+
+    SSL_set_app_data(ssl_.get(), &alerts_);
+    SSL_set_info_callback(ssl_.get(), record_alerts);
+}
+
+void OpensslBackend::write_input(gsl::span<const std::byte> input)
+{
+    if (input.empty())
+        return;
+    const int written = BIO_write(input_bio_, input.data(), static_cast<int>(input.size()));
+    if (written < 0 || static_cast<std::size_t>(written) != input.size())
+        fail_with_queue(SCHAN_E_OUT_OF_MEMORY,
+                        "queueing " + std::to_string(input.size()) + " received bytes for OpenSSL (BIO_write)");
+}
+
+void OpensslBackend::drain_output(ByteQueue& output)
+{
+    const std::size_t pending = BIO_ctrl_pending(output_bio_);
+    if (pending == 0)
+        return;
+
+    auto target = output.prepare(pending);
+    const int read = BIO_read(output_bio_, target.data(), static_cast<int>(pending));
+    output.commit(read > 0 ? static_cast<std::size_t>(read) : 0);
+}
+
+HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueue& output)
+{
+    const ErrorQueueScope error_scope;
+    write_input(input);
+    if (established_)
+        return continue_post_handshake(input.size(), output);
+
+    const int result = SSL_do_handshake(ssl_.get());
+    const int ssl_error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+    drain_output(output);
+
+    if (result == 1) {
+        established_ = true;
+        return {input.size(), true};
+    }
+    if (ssl_error == SSL_ERROR_WANT_READ)
+        return {input.size(), false};
+    fail_tls_call(ssl_.get(), "SSL_do_handshake", ssl_error, Phase::handshake, alerts_);
+}
+
+// Drives a renegotiation (TLS 1.2) or a post-handshake message split over
+// several records (TLS 1.3) with SSL_read, because only SSL_read accepts the
+// application data that the peer may send in between. That plaintext is held
+// for the next decrypt().
+HandshakeProgress OpensslBackend::continue_post_handshake(std::size_t consumed, ByteQueue& output)
+{
+    read_records(held_plaintext_, output);
+    const bool complete = close_received_ || SSL_in_init(ssl_.get()) == 0;
+    return {consumed, complete};
+}
+
+DecryptProgress OpensslBackend::decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue& output)
+{
+    const ErrorQueueScope error_scope;
+    write_input(input);
+
+    if (!held_plaintext_.empty()) {
+        plaintext.append(held_plaintext_.data());
+        held_plaintext_.clear();
+    }
+    return {input.size(), read_records(plaintext, output)};
+}
+
+// Reads until OpenSSL needs more records, so the plaintext produced is bounded
+// by the records written to the input BIO. Tickets and KeyUpdate messages
+// (TLS 1.3) are processed inside SSL_read, and any response it writes, such as
+// the KeyUpdate that update_requested calls for, is moved to `output`.
+RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output)
+{
+    while (!close_received_) {
+        auto buffer = plaintext.prepare(kMaxPlaintextFragment);
+        const int result = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(buffer.size()));
+        const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+        plaintext.commit(result > 0 ? static_cast<std::size_t>(result) : 0);
+        drain_output(output);
+
+        if (result > 0)
+            continue;
+        if (ssl_error == SSL_ERROR_ZERO_RETURN) {
+            close_received_ = true;
+            break;
+        }
+        const bool in_handshake = SSL_in_init(ssl_.get()) != 0;
+        if (ssl_error == SSL_ERROR_WANT_READ)
+            return in_handshake ? RecordEvent::renegotiate : RecordEvent::none;
+        fail_tls_call(ssl_.get(), "SSL_read", ssl_error, in_handshake ? Phase::handshake : Phase::data, alerts_);
+    }
+    return RecordEvent::close_notify;
+}
+
+void OpensslBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& output)
+{
+    const ErrorQueueScope error_scope;
+    if (plaintext.empty())
+        return;
+
+    const int result = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
+    const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+    drain_output(output);
+    if (result <= 0)
+        fail_tls_call(ssl_.get(), "SSL_write", ssl_error, Phase::data, alerts_);
+}
+
+std::size_t OpensslBackend::max_plaintext_chunk() const
+{
+    return kMaxPlaintextFragment;
+}
+
+void OpensslBackend::shutdown(ByteQueue& output)
+{
+    const ErrorQueueScope error_scope;
+
+    // NOTE: OpenSSL refuses SSL_shutdown while a renegotiation runs
+    // (SSL_R_SHUTDOWN_WHILE_IN_INIT), so schan_shutdown() then fails the session.
+    const int result = SSL_shutdown(ssl_.get());
+    const int ssl_error = result >= 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
+    drain_output(output);
+    if (result < 0)
+        fail_tls_call(ssl_.get(), "SSL_shutdown", ssl_error, Phase::data, alerts_);
+}
+
+ConnectionInfo OpensslBackend::connection_info() const
+{
+    const ErrorQueueScope error_scope;
+    ConnectionInfo info;
+    info.protocol = static_cast<std::uint16_t>(SSL_version(ssl_.get()));
+
+    if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get())) {
+        const char* name = SSL_CIPHER_standard_name(cipher);
+        info.cipher = name != nullptr ? name : SSL_CIPHER_get_name(cipher);
+    }
+
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_length = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_length);
+    if (alpn != nullptr)
+        info.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
+
+    info.peer_chain = peer_chain(ssl_.get());
+    return info;
+}
+
+} // namespace schan::openssl

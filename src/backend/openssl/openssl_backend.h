@@ -1,0 +1,47 @@
+// schan::Backend over one OpenSSL SSL object with two memory BIOs. Used for
+// both roles: the factories in client_backend.cpp and server_backend.cpp
+// configure the SSL object, this class moves records through it.
+#pragma once
+
+#include <cstddef>
+
+#include <gsl/gsl>
+
+#include "backend/openssl/openssl_error.h"
+#include "backend/openssl/openssl_handles.h"
+#include "core/backend.h"
+
+namespace schan::openssl {
+
+class OpensslBackend final : public Backend {
+public:
+    // Takes a configured SSL object in connect or accept state and attaches
+    // the memory BIOs.
+    explicit OpensslBackend(SslPtr ssl);
+
+    OpensslBackend(const OpensslBackend&) = delete;
+    OpensslBackend& operator=(const OpensslBackend&) = delete;
+
+    HandshakeProgress handshake(gsl::span<std::byte> input, ByteQueue& output) override;
+    DecryptProgress decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue& output) override;
+    void encrypt(gsl::span<const std::byte> plaintext, ByteQueue& output) override;
+    [[nodiscard]] std::size_t max_plaintext_chunk() const override;
+    void shutdown(ByteQueue& output) override;
+    [[nodiscard]] ConnectionInfo connection_info() const override;
+
+private:
+    void write_input(gsl::span<const std::byte> input);
+    void drain_output(ByteQueue& output);
+    HandshakeProgress continue_post_handshake(std::size_t consumed, ByteQueue& output);
+    RecordEvent read_records(ByteQueue& plaintext, ByteQueue& output);
+
+    SslPtr ssl_;
+    BIO* input_bio_ = nullptr;   // records from the peer; owned by ssl_
+    BIO* output_bio_ = nullptr;  // records for the peer; owned by ssl_
+    AlertLog alerts_;
+    bool established_ = false;      // the first handshake completed
+    bool close_received_ = false;   // SSL_read reported the peer's close_notify
+    ByteQueue held_plaintext_;      // read during a renegotiation, returned by the next decrypt()
+};
+
+} // namespace schan::openssl
