@@ -1,11 +1,14 @@
 // The extern "C" functions of schan.h. Each one validates its arguments,
 // forwards to the core and turns every exception into a status.
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "core/backend.h"
 #include "core/config.h"
+#include "core/credentials.h"
 #include "core/error.h"
 #include "core/pem.h"
 #include "core/session.h"
@@ -75,6 +78,48 @@ gsl::span<const std::byte> as_input(const uint8_t* data, size_t length)
 gsl::span<std::byte> as_output(uint8_t* data, size_t length)
 {
     return gsl::span<std::byte>(reinterpret_cast<std::byte*>(data), length);
+}
+
+// Rethrows a loader's error with `origin` (the file names) in front of the
+// message. File errors already name their path and pass unchanged.
+template <typename Load>
+schan::CredentialsPtr load_with_origin(const std::string& origin, Load&& load)
+{
+    try {
+        return load();
+    } catch (const schan::Error& error) {
+        if (error.status() == SCHAN_E_FILE_NOT_FOUND)
+            throw;
+        schan::fail(error.status(), origin + ": " + error.what(), error.backend_code());
+    }
+}
+
+gsl::span<const std::byte> as_bytes(std::string_view text)
+{
+    return gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size());
+}
+
+template <typename Make>
+schan_status new_session(schan::Role role, const schan_config* config, schan_session** out, Make&& make_backend)
+{
+    if (out == nullptr)
+        return SCHAN_E_INVALID_ARGUMENT;
+    *out = nullptr;
+    if (config == nullptr)
+        return SCHAN_E_INVALID_ARGUMENT;
+    try {
+        auto backend = make_backend();
+        if (!backend)
+            return SCHAN_E_INVALID_ARGUMENT;
+        *out = new schan_session(role, std::move(backend), config->settings.min_version);
+        return SCHAN_OK;
+    } catch (const schan::Error& error) {
+        return error.status();
+    } catch (const std::bad_alloc&) {
+        return SCHAN_E_OUT_OF_MEMORY;
+    } catch (...) {
+        return SCHAN_E_INTERNAL;
+    }
 }
 
 const schan::ConnectionInfo* info_or_null(const schan_session* session)
@@ -206,6 +251,76 @@ schan_status schan_config_load_ca_pem(schan_config* config, const char* pem, siz
     });
 }
 
+schan_status schan_config_load_cert_chain_file(schan_config* config, const char* cert_pem_path,
+                                               const char* key_pem_path, const char* password)
+{
+    return config_call(config, "load_cert_chain_file", [&] {
+        if (cert_pem_path == nullptr)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate file path is NULL");
+        const std::string certificates = schan::read_file(cert_pem_path);
+        const std::string key = key_pem_path == nullptr ? certificates : schan::read_file(key_pem_path);
+        std::string origin = std::string("'") + cert_pem_path + "'";
+        if (key_pem_path != nullptr)
+            origin += std::string(" with key '") + key_pem_path + "'";
+
+        config->settings.credentials = load_with_origin(
+            origin, [&] { return schan::load_pem_credentials(certificates, key, password); });
+        return SCHAN_OK;
+    });
+}
+
+schan_status schan_config_load_cert_chain_pem(schan_config* config, const char* cert_pem, size_t cert_length,
+                                              const char* key_pem, size_t key_length, const char* password)
+{
+    return config_call(config, "load_cert_chain_pem", [&] {
+        if (cert_pem == nullptr)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate PEM buffer is NULL");
+        if (key_pem == nullptr && key_length > 0)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the key PEM buffer is NULL but its length is not 0");
+        const std::string_view certificates(cert_pem, cert_length);
+        const std::string_view key = key_pem == nullptr ? certificates : std::string_view(key_pem, key_length);
+
+        config->settings.credentials = schan::load_pem_credentials(certificates, key, password);
+        return SCHAN_OK;
+    });
+}
+
+schan_status schan_config_load_pkcs12_file(schan_config* config, const char* path, const char* password)
+{
+    return config_call(config, "load_pkcs12_file", [&] {
+        if (path == nullptr)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 file path is NULL");
+        const std::string data = schan::read_file(path);
+
+        config->settings.credentials = load_with_origin(std::string("'") + path + "'", [&] {
+            return schan::load_pkcs12_credentials(as_bytes(data), password);
+        });
+        return SCHAN_OK;
+    });
+}
+
+schan_status schan_config_load_pkcs12(schan_config* config, const uint8_t* data, size_t length,
+                                      const char* password)
+{
+    return config_call(config, "load_pkcs12", [&] {
+        if (data == nullptr)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 buffer is NULL");
+
+        config->settings.credentials = schan::load_pkcs12_credentials(as_input(data, length), password);
+        return SCHAN_OK;
+    });
+}
+
+schan_status schan_config_set_client_auth(schan_config* config, schan_client_auth mode)
+{
+    return config_call(config, "set_client_auth", [&] {
+        if (mode < SCHAN_CLIENT_AUTH_NONE || mode > SCHAN_CLIENT_AUTH_REQUIRED)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "unknown client authentication mode");
+        config->settings.client_auth = mode;
+        return SCHAN_OK;
+    });
+}
+
 const char* schan_config_last_error(const schan_config* config)
 {
     return config == nullptr ? "" : config->last_error.c_str();
@@ -213,25 +328,21 @@ const char* schan_config_last_error(const schan_config* config)
 
 schan_status schan_client_new(const schan_config* config, const char* server_name, schan_session** out)
 {
-    if (out == nullptr)
-        return SCHAN_E_INVALID_ARGUMENT;
-    *out = nullptr;
-    if (config == nullptr)
-        return SCHAN_E_INVALID_ARGUMENT;
-    try {
+    return new_session(schan::Role::client, config, out, [&]() -> std::unique_ptr<schan::Backend> {
         const std::string name = server_name == nullptr ? std::string() : std::string(server_name);
         if (server_name != nullptr && name.empty())
-            return SCHAN_E_INVALID_ARGUMENT;
-        auto backend = schan::make_client_backend(config->settings, name);
-        *out = new schan_session(schan::Role::client, std::move(backend), config->settings.min_version);
-        return SCHAN_OK;
-    } catch (const schan::Error& error) {
-        return error.status();
-    } catch (const std::bad_alloc&) {
-        return SCHAN_E_OUT_OF_MEMORY;
-    } catch (...) {
-        return SCHAN_E_INTERNAL;
-    }
+            return nullptr;
+        return schan::make_client_backend(config->settings, name);
+    });
+}
+
+schan_status schan_server_new(const schan_config* config, schan_session** out)
+{
+    return new_session(schan::Role::server, config, out, [&]() -> std::unique_ptr<schan::Backend> {
+        if (!config->settings.credentials)
+            return nullptr;
+        return schan::make_server_backend(config->settings);
+    });
 }
 
 void schan_session_free(schan_session* session)

@@ -125,7 +125,13 @@ typedef enum schan_status {
     /** Certificate, key or bundle data could not be parsed. */
     SCHAN_E_BAD_FORMAT = -17,
     /** The feature is not available with this backend or platform. */
-    SCHAN_E_UNSUPPORTED = -18
+    SCHAN_E_UNSUPPORTED = -18,
+    /** A private key or PKCS#12 file is encrypted and the password is missing or wrong. */
+    SCHAN_E_BAD_PASSWORD = -19,
+    /** The private key does not belong to the certificate. */
+    SCHAN_E_KEY_MISMATCH = -20,
+    /** A server that requires a client certificate received none. */
+    SCHAN_E_CERT_REQUIRED = -21
 } schan_status;
 
 /** Protocol versions, by their wire value. 0 means "backend default". */
@@ -156,6 +162,16 @@ typedef enum schan_revocation_mode {
     /** Do not check revocation. */
     SCHAN_REVOCATION_OFF = 2
 } schan_revocation_mode;
+
+/** Whether a server requests a certificate from clients. */
+typedef enum schan_client_auth {
+    /** Do not request a client certificate (the default). */
+    SCHAN_CLIENT_AUTH_NONE = 0,
+    /** Request one. A client without a certificate is accepted, one with an invalid certificate is not. */
+    SCHAN_CLIENT_AUTH_OPTIONAL = 1,
+    /** Require one; the handshake fails with SCHAN_E_CERT_REQUIRED when the client sends none. */
+    SCHAN_CLIENT_AUTH_REQUIRED = 2
+} schan_client_auth;
 
 /** Session state, as returned by schan_get_state(). */
 typedef enum schan_state {
@@ -255,6 +271,56 @@ SCHAN_API schan_status schan_config_load_ca_pem(schan_config *config, const char
                                                 size_t length);
 
 /**
+ * Loads a certificate, its chain and its private key from PEM files. For a
+ * server session it is the server's certificate; for a client session it is
+ * the client certificate sent when the server requests one. Loading again
+ * replaces the previous certificate.
+ * @param cert_pem_path the certificate followed by the intermediate CA
+ *        certificates to send (not the root).
+ * @param key_pem_path the private key, PKCS#8 or traditional, optionally
+ *        encrypted; NULL when the certificate file also contains the key.
+ * @param password the key's password, or NULL for an unencrypted key.
+ * @return SCHAN_E_FILE_NOT_FOUND if a file cannot be read,
+ *         SCHAN_E_BAD_FORMAT if it contains no certificate or no key,
+ *         SCHAN_E_BAD_PASSWORD if the key is encrypted and the password is
+ *         missing or wrong, SCHAN_E_KEY_MISMATCH if the key does not belong
+ *         to the certificate. schan_config_last_error() names the file.
+ */
+SCHAN_API schan_status schan_config_load_cert_chain_file(schan_config *config, const char *cert_pem_path,
+                                                         const char *key_pem_path, const char *password);
+
+/**
+ * Loads a certificate, its chain and its private key from PEM buffers (not
+ * necessarily NUL-terminated), like schan_config_load_cert_chain_file().
+ * key_pem may be NULL (with key_length 0) when cert_pem also contains the key.
+ */
+SCHAN_API schan_status schan_config_load_cert_chain_pem(schan_config *config, const char *cert_pem,
+                                                        size_t cert_length, const char *key_pem,
+                                                        size_t key_length, const char *password);
+
+/**
+ * Loads a certificate, its chain and its private key from a PKCS#12 (PFX)
+ * file, for the same uses as schan_config_load_cert_chain_file().
+ * @param password the file's password, or NULL when it has none.
+ * @return SCHAN_E_FILE_NOT_FOUND, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD or
+ *         SCHAN_E_KEY_MISMATCH, as for schan_config_load_cert_chain_file().
+ */
+SCHAN_API schan_status schan_config_load_pkcs12_file(schan_config *config, const char *path,
+                                                     const char *password);
+
+/** Loads a PKCS#12 (PFX) buffer, like schan_config_load_pkcs12_file(). */
+SCHAN_API schan_status schan_config_load_pkcs12(schan_config *config, const uint8_t *data, size_t length,
+                                                const char *password);
+
+/**
+ * Chooses whether servers created from the config request a client
+ * certificate. Client certificates are verified like server certificates:
+ * against the roots that schan_config_set_verify_mode() selects, with the
+ * revocation mode. Client sessions ignore this setting.
+ */
+SCHAN_API schan_status schan_config_set_client_auth(schan_config *config, schan_client_auth mode);
+
+/**
  * Returns a message describing the config's last failed call, or "" if none.
  * The string belongs to the config and changes with the next call on it.
  */
@@ -281,6 +347,20 @@ SCHAN_API const char *schan_config_last_error(const schan_config *config);
  */
 SCHAN_API schan_status schan_client_new(const schan_config *config, const char *server_name,
                                         schan_session **out);
+
+/**
+ * Creates a server session. The config is copied as for schan_client_new()
+ * and must contain a certificate loaded with schan_config_load_cert_chain_file(),
+ * schan_config_load_pkcs12_file() or their buffer forms. The session waits
+ * for the client's first flight: schan_step() returns SCHAN_NEED_INPUT until
+ * it has been fed. The server picks the first protocol of its own ALPN list
+ * that the client offers. When there is no overlap, the handshake fails with
+ * the alert no_application_protocol.
+ * @param out receives the new session; set to NULL on failure.
+ * @return SCHAN_OK, SCHAN_E_INVALID_ARGUMENT (also when the config contains
+ *         no certificate) or SCHAN_E_OUT_OF_MEMORY.
+ */
+SCHAN_API schan_status schan_server_new(const schan_config *config, schan_session **out);
 
 /** Frees a session and everything it owns. NULL is ignored. */
 SCHAN_API void schan_session_free(schan_session *session);

@@ -64,6 +64,8 @@ public:
 
 // Implemented by the backend compiled into the library.
 std::unique_ptr<Backend> make_client_backend(const Config& config, const std::string& server_name);
+// Requires config.credentials.
+std::unique_ptr<Backend> make_server_backend(const Config& config);
 const char* backend_name() noexcept;
 
 } // namespace schan

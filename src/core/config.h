@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@ namespace schan {
 
 using Der = std::vector<std::byte>;
 
+class Credentials;  // core/credentials.h
+
 struct Config {
     std::uint16_t min_version = SCHAN_TLS_1_2;
     std::uint16_t max_version = SCHAN_TLS_DEFAULT;  // the newest the backend supports
@@ -19,6 +22,8 @@ struct Config {
     schan_verify_mode verify_mode = SCHAN_VERIFY_SYSTEM;
     schan_revocation_mode revocation_mode = SCHAN_REVOCATION_BEST_EFFORT;
     std::vector<Der> ca_certificates;               // the custom CA bundle
+    std::shared_ptr<const Credentials> credentials; // own certificate and key, or null
+    schan_client_auth client_auth = SCHAN_CLIENT_AUTH_NONE;  // servers only
 };
 
 // What a session reports once the handshake is complete.

@@ -29,6 +29,9 @@ const char* status_name(schan_status status) noexcept
     case SCHAN_E_FILE_NOT_FOUND: return "SCHAN_E_FILE_NOT_FOUND";
     case SCHAN_E_BAD_FORMAT: return "SCHAN_E_BAD_FORMAT";
     case SCHAN_E_UNSUPPORTED: return "SCHAN_E_UNSUPPORTED";
+    case SCHAN_E_BAD_PASSWORD: return "SCHAN_E_BAD_PASSWORD";
+    case SCHAN_E_KEY_MISMATCH: return "SCHAN_E_KEY_MISMATCH";
+    case SCHAN_E_CERT_REQUIRED: return "SCHAN_E_CERT_REQUIRED";
     }
     return "SCHAN_E_UNKNOWN_STATUS";
 }

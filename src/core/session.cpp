@@ -108,6 +108,10 @@ schan_status Session::run_handshake()
 {
     for (;;) {
         auto records = input_.data().first(complete_records_length(input_.data()));
+        // A server's handshake starts with the client's ClientHello, so a
+        // server never calls the backend without records before that.
+        if (records.empty() && role_ == Role::server && state_ == SCHAN_STATE_HANDSHAKE)
+            break;
         const auto progress = backend_->handshake(records, output_);
         input_.consume(progress.consumed);
 

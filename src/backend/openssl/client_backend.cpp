@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include "backend/openssl/context.h"
+#include "backend/openssl/credentials.h"
 #include "backend/openssl/openssl_backend.h"
 #include "backend/openssl/openssl_error.h"
 #include "backend/openssl/verification.h"
@@ -35,6 +36,8 @@ std::unique_ptr<Backend> make_client_backend(const Config& config, const std::st
 
     const SslContextPtr context = make_context(TLS_client_method(), config);
     configure_verification(context.get(), config, SSL_VERIFY_PEER);
+    if (config.credentials)
+        use_credentials(context.get(), *config.credentials);
 
     SslPtr ssl(SSL_new(context.get()));
     if (!ssl)

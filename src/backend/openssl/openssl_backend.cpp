@@ -57,9 +57,27 @@ std::vector<Der> peer_chain(const SSL* ssl)
     return chain;
 }
 
+void record_alerts(const SSL* ssl, int where, int value)
+{
+    if ((where & SSL_CB_ALERT) == 0)
+        return;
+    AlertLog& alerts = connection_state(ssl).alerts;
+    if ((where & SSL_CB_READ) != 0)
+        alerts.received = value;
+    else
+        alerts.sent = value;
+}
+
 } // namespace
 
-OpensslBackend::OpensslBackend(SslPtr ssl) : ssl_(std::move(ssl))
+ConnectionState& connection_state(const SSL* ssl)
+{
+    auto* state = static_cast<ConnectionState*>(SSL_get_app_data(ssl));
+    Expects(state != nullptr);
+    return *state;
+}
+
+OpensslBackend::OpensslBackend(SslPtr ssl, std::string alpn_preference) : ssl_(std::move(ssl))
 {
     Expects(ssl_ != nullptr);
 
@@ -78,7 +96,8 @@ OpensslBackend::OpensslBackend(SslPtr ssl) : ssl_(std::move(ssl))
     output_bio_ = output.release();
     SSL_set_bio(ssl_.get(), input_bio_, output_bio_);
 
-    SSL_set_app_data(ssl_.get(), &alerts_);
+    state_.alpn_preference = std::move(alpn_preference);
+    SSL_set_app_data(ssl_.get(), &state_);
     SSL_set_info_callback(ssl_.get(), record_alerts);
 }
 
@@ -120,7 +139,7 @@ HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueu
     }
     if (ssl_error == SSL_ERROR_WANT_READ)
         return {input.size(), false};
-    fail_tls_call(ssl_.get(), "SSL_do_handshake", ssl_error, Phase::handshake, alerts_);
+    fail_tls_call(ssl_.get(), "SSL_do_handshake", ssl_error, Phase::handshake, state_.alerts);
 }
 
 // Drives a renegotiation (TLS 1.2) or a post-handshake message split over
@@ -168,7 +187,7 @@ RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output
         const bool in_handshake = SSL_in_init(ssl_.get()) != 0;
         if (ssl_error == SSL_ERROR_WANT_READ)
             return in_handshake ? RecordEvent::renegotiate : RecordEvent::none;
-        fail_tls_call(ssl_.get(), "SSL_read", ssl_error, in_handshake ? Phase::handshake : Phase::data, alerts_);
+        fail_tls_call(ssl_.get(), "SSL_read", ssl_error, in_handshake ? Phase::handshake : Phase::data, state_.alerts);
     }
     return RecordEvent::close_notify;
 }
@@ -183,7 +202,7 @@ void OpensslBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& ou
     const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
     drain_output(output);
     if (result <= 0)
-        fail_tls_call(ssl_.get(), "SSL_write", ssl_error, Phase::data, alerts_);
+        fail_tls_call(ssl_.get(), "SSL_write", ssl_error, Phase::data, state_.alerts);
 }
 
 std::size_t OpensslBackend::max_plaintext_chunk() const
@@ -201,7 +220,7 @@ void OpensslBackend::shutdown(ByteQueue& output)
     const int ssl_error = result >= 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
     drain_output(output);
     if (result < 0)
-        fail_tls_call(ssl_.get(), "SSL_shutdown", ssl_error, Phase::data, alerts_);
+        fail_tls_call(ssl_.get(), "SSL_shutdown", ssl_error, Phase::data, state_.alerts);
 }
 
 ConnectionInfo OpensslBackend::connection_info() const

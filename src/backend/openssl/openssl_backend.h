@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include <gsl/gsl>
 
@@ -13,11 +14,20 @@
 
 namespace schan::openssl {
 
+// Per-connection data that OpenSSL callbacks reach through SSL_get_app_data().
+struct ConnectionState {
+    AlertLog alerts;
+    std::string alpn_preference;  // a server's ALPN list in wire format
+};
+
+// Returns the state of a connection that an OpensslBackend owns.
+ConnectionState& connection_state(const SSL* ssl);
+
 class OpensslBackend final : public Backend {
 public:
     // Takes a configured SSL object in connect or accept state and attaches
     // the memory BIOs.
-    explicit OpensslBackend(SslPtr ssl);
+    explicit OpensslBackend(SslPtr ssl, std::string alpn_preference = {});
 
     OpensslBackend(const OpensslBackend&) = delete;
     OpensslBackend& operator=(const OpensslBackend&) = delete;
@@ -38,7 +48,7 @@ private:
     SslPtr ssl_;
     BIO* input_bio_ = nullptr;   // records from the peer; owned by ssl_
     BIO* output_bio_ = nullptr;  // records for the peer; owned by ssl_
-    AlertLog alerts_;
+    ConnectionState state_;
     bool established_ = false;      // the first handshake completed
     bool close_received_ = false;   // SSL_read reported the peer's close_notify
     ByteQueue held_plaintext_;      // read during a renegotiation, returned by the next decrypt()

@@ -72,6 +72,11 @@ std::string details(const QueuedErrors& errors, const AlertLog& alerts)
              errors.first_code);
     }
 
+    if (is_ssl_reason(errors.first_code, SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE))
+        fail(SCHAN_E_CERT_REQUIRED,
+             prefix + "the client sent no certificate, and client authentication is required" + details(errors, alerts),
+             errors.first_code);
+
     if (is_version_failure(errors.first_code))
         fail(SCHAN_E_UNSUPPORTED_VERSION,
              prefix + "no protocol version within the configured range" + details(errors, alerts), errors.first_code);
@@ -112,19 +117,6 @@ void fail_with_queue(schan_status status, const std::string& step)
 {
     const QueuedErrors errors = take_queued_errors();
     fail(status, step + " failed" + (errors.text.empty() ? std::string() : ": " + errors.text), errors.first_code);
-}
-
-void record_alerts(const SSL* ssl, int where, int value)
-{
-    if ((where & SSL_CB_ALERT) == 0)
-        return;
-    auto* log = static_cast<AlertLog*>(SSL_get_app_data(ssl));
-    if (log == nullptr)
-        return;
-    if ((where & SSL_CB_READ) != 0)
-        log->received = value;
-    else
-        log->sent = value;
 }
 
 void fail_tls_call(const SSL* ssl, const char* call, int ssl_error, Phase phase, const AlertLog& alerts)

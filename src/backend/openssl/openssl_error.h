@@ -41,10 +41,6 @@ struct AlertLog {
     int sent = -1;
 };
 
-// Records alerts into the AlertLog that SSL_get_app_data() returns. Install
-// with SSL_set_info_callback().
-void record_alerts(const SSL* ssl, int where, int value);
-
 enum class Phase { handshake, data };
 
 // Throws the schan::Error for a TLS call (SSL_do_handshake, SSL_read,
