@@ -26,27 +26,32 @@ namespace schan::test {
 //   foreign-leaf.pem           DNS:localhost, signed by foreign-root
 //   self-signed.pem            DNS:localhost, self-signed
 //   leaf-ec.pem                DNS:localhost, ECDSA P-256, signed by inter
-//   long-chain.pem             inter2..inter5: four more intermediates; long-leaf.pem is
-//                              DNS:localhost (RSA 4096) signed by inter5, inter5 by inter4 ... inter2 by inter
+//   inter2.pem .. inter5.pem   four more intermediates: inter2 signed by inter, inter3 by inter2 ...
+//   long-chain.pem             inter5, inter4, inter3, inter2 and inter, in the order a server sends them
+//   long-leaf.pem              DNS:localhost (RSA 4096) signed by inter5
 //   client.pem                 client certificate (extendedKeyUsage clientAuth) signed by inter
 //   leaf.p12, client.p12       PKCS#12 with password "secret" (OpenSSL 3 default encryption)
 //   leaf-legacy.p12            PKCS#12 with password "secret", -legacy encryption
-//   leaf-nopass.p12            PKCS#12 without password
+//   leaf-nopass.p12            PKCS#12 without encryption, MAC with the empty password
+// Every .p12 holds the leaf or client certificate, its key and inter.pem.
+// Keys are RSA 2048 unless stated; tests/support/test_pki.py writes them.
 class Pki {
 public:
     // Returns the path of a PKI file in the form this process can open
     // (a Z:\ path under Wine).
     static std::string path(const std::string& file);
-    // The same path as the Linux side sees it, for peer command lines.
+    // The same file as a Linux path, for peer command lines.
     static std::string host_path(const std::string& file);
     // Reads a PKI file.
     static std::string read(const std::string& file);
 };
 
 // A process started by the peer host on the Linux side (openssl s_server,
-// gnutls-serv, a Python script under tests/peers/, ...). In argv, "{port}"
-// is replaced by a free TCP port on 127.0.0.1, "{pki}" by the PKI folder and
-// "{peers}" by the tests/peers folder. The peer host waits until the port
+// openssl s_client, a Python script under tests/peers/, ...). In argv,
+// "{port}" is replaced by a free TCP port on 127.0.0.1, "{pki}" by the PKI
+// folder and "{peers}" by the tests/peers folder. A server peer must listen
+// on 127.0.0.1 or ::1 only: start() fails for one that listens on every
+// address, such as gnutls-serv 3.7, which has no option to choose one. The peer host waits until the port
 // listens (or, for a client peer started with `listens = false`, until the
 // process runs), kills the process after `timeout`, and the destructor stops it.
 class Peer {
@@ -106,14 +111,20 @@ private:
 // How a test splits the bytes it receives before feeding them to schan.
 struct FeedPlan {
     std::size_t chunk = 0;  // 0 feeds what each receive returns; N feeds at most N bytes per schan_feed
-    std::uint32_t random_seed = 0;  // nonzero: random chunk sizes from 1 to `chunk`
+    std::uint32_t random_seed = 0;  // nonzero: random chunk sizes from 1 to `chunk` (needs chunk > 0)
 };
 
 // A schan session driven over a socket: every output byte is sent, every
-// received byte is fed in the order the plan says.
+// received byte is fed in the order the plan says. Each schan_feed call
+// gets one chunk and is followed by schan_step or schan_decrypt, so a
+// 1-byte plan runs the session once per received byte. Socket errors and
+// timeouts, and a session that stops consuming input, throw
+// std::runtime_error.
 class TlsConnection {
 public:
     TlsConnection(schan_session* session, Socket socket, FeedPlan plan = {});
+    TlsConnection(const TlsConnection&) = delete;
+    TlsConnection& operator=(const TlsConnection&) = delete;
     ~TlsConnection();  // frees the session
 
     // Runs schan_step until it returns SCHAN_OK or an error; returns the last status.
@@ -136,15 +147,25 @@ public:
 private:
     schan_status flush();
     schan_status receive_and_feed();
+    schan_status finish_post_handshake();
+    std::size_t next_chunk_size(std::size_t available);
 
     schan_session* session_;
     Socket socket_;
     FeedPlan plan_;
     std::uint32_t random_state_;
     std::vector<std::uint8_t> pending_;  // received, not yet fed
+    bool end_of_stream_ = false;         // the socket reached end of stream and schan_feed_eof was called
+    int idle_feeds_ = 0;                 // schan_feed calls in a row that took no byte
+    std::string unread_;                 // plaintext decrypted during write(), returned by the next read
 };
 
 // Creates a client config that trusts root.pem only (SCHAN_VERIFY_CUSTOM_ONLY).
+// Throws std::runtime_error when a schan call fails.
 schan_config* make_test_client_config();
+
+// Returns the DER bytes of the certificate number `index` (0 is the first)
+// in a PEM text; throws std::runtime_error when there is no such certificate.
+std::vector<std::uint8_t> pem_to_der(const std::string& pem, std::size_t index = 0);
 
 } // namespace schan::test
