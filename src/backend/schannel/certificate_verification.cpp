@@ -1,3 +1,6 @@
+// NOTE: this code has run only under Wine 8. Statements about real Windows in
+// the comments come from Microsoft's documentation, not from a test.
+
 // CERT_CHAIN_PARA declares dwUrlRetrievalTimeout only with this macro, and it
 // must be defined before <wincrypt.h> is first included.
 #define CERT_CHAIN_PARA_HAS_EXTRA_FIELDS
@@ -17,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/schannel/certificate_names.h"
 #include "backend/schannel/sspi_error.h"
 #include "core/error.h"
 
@@ -47,32 +51,34 @@ struct EngineDeleter {
 };
 using EnginePtr = std::unique_ptr<void, EngineDeleter>;
 
-// Memory that CryptDecodeObjectEx allocated with CRYPT_DECODE_ALLOC_FLAG.
-struct LocalDeleter {
-    void operator()(void* memory) const noexcept { LocalFree(memory); }
-};
-
 // --- Limits and constants -------------------------------------------------
 
-// Upper bound for all URL retrievals of one chain build together (CRLs, OCSP,
-// missing issuers), so that an unreachable revocation server delays the
-// handshake by at most this long. 15 seconds is the Windows default for a
-// single retrieval.
+// Upper bound for the URL retrievals (CRLs, OCSP, missing issuers) of one
+// chain build together, with CERT_CHAIN_REVOCATION_ACCUMULATIVE_TIMEOUT. A
+// verification builds one to three chains. Measured under Wine 8: a CRL server
+// that accepts the connection and never responds costs 7.5 s per chain build,
+// because the accumulative timeout gives the first URL half of the budget.
 constexpr DWORD kUrlRetrievalTimeoutMs = 15000;
 
 // Wine 8 accepts CERT_CHAIN_ENGINE_CONFIG only when cbSize is its own struct
-// size, which ends after hExclusiveTrustedPeople (the Windows 7 layout);
-// mingw-w64's struct also has the Windows 8 field dwExclusiveFlags and is
-// rejected with E_INVALIDARG. Windows accepts the Windows 7 size as well.
+// size, which ends after hExclusiveTrustedPeople (the Windows 7 layout).
+// mingw-w64's struct also has the Windows 8 field dwExclusiveFlags, so its
+// sizeof is rejected with E_INVALIDARG.
 constexpr DWORD kEngineConfigSize = offsetof(CERT_CHAIN_ENGINE_CONFIG, dwExclusiveFlags);
+
+// Wine 8 passes dwUrlRetrievalTimeout on to the revocation check only when
+// CERT_CHAIN_PARA.cbSize equals its own struct size, which ends after
+// pftCacheResync (the Windows 7 layout). Without the timeout, a check against
+// a CRL server that accepts the connection and never responds had not returned
+// after 200 s. mingw-w64's struct also has the Windows 8 strong-signature fields.
+constexpr DWORD kChainParaSize = offsetof(CERT_CHAIN_PARA, pStrongSignPara);
 
 // Windows' SECURITY_FLAG_IGNORE_CERT_CN_INVALID from <winhttp.h>, which this
 // file does not otherwise need.
 constexpr DWORD kIgnoreCommonNameInvalid = 0x00001000;
 
-// Trust status bits that this code does not treat as errors. Validity period
-// nesting is not required by RFC 5280, and neither OpenSSL nor the Windows
-// chain engine since Vista reject it.
+// Trust status bits that this code does not treat as errors. RFC 5280 does
+// not require nested validity periods, and OpenSSL does not check them.
 constexpr DWORD kIgnoredTrustErrors = CERT_TRUST_IS_NOT_TIME_NESTED;
 
 constexpr DWORD kRevocationUnknownErrors = CERT_TRUST_REVOCATION_STATUS_UNKNOWN | CERT_TRUST_IS_OFFLINE_REVOCATION;
@@ -87,18 +93,6 @@ const std::string kFailurePrefix = "certificate verification failed: ";
 
 // --- Text helpers -----------------------------------------------------------
 
-std::string to_utf8(const wchar_t* text, std::size_t length)
-{
-    if (length == 0)
-        return {};
-    const int size = WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(length), nullptr, 0, nullptr, nullptr);
-    if (size <= 0)
-        return {};
-    std::string utf8(static_cast<std::size_t>(size), '\0');
-    WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(length), utf8.data(), size, nullptr, nullptr);
-    return utf8;
-}
-
 std::wstring to_wide(const std::string& text)
 {
     if (text.empty())
@@ -112,25 +106,6 @@ std::wstring to_wide(const std::string& text)
     return wide;
 }
 
-// Returns the subject as an RFC 4514 style string, most specific part first ("CN=localhost, O=Example").
-std::string subject_name(PCCERT_CONTEXT certificate)
-{
-    const DWORD type = CERT_X500_NAME_STR | CERT_NAME_STR_REVERSE_FLAG;
-    auto* subject = &certificate->pCertInfo->Subject;
-    const DWORD size = CertNameToStrW(X509_ASN_ENCODING, subject, type, nullptr, 0);
-    if (size <= 1)
-        return "(empty subject)";
-
-    std::wstring text(size, L'\0');
-    CertNameToStrW(X509_ASN_ENCODING, subject, type, text.data(), size);
-    return to_utf8(text.c_str(), size - 1);
-}
-
-std::string quoted_subject(PCCERT_CONTEXT certificate)
-{
-    return "'" + subject_name(certificate) + "'";
-}
-
 std::string format_time(const FILETIME& time)
 {
     SYSTEMTIME utc{};
@@ -142,223 +117,9 @@ std::string format_time(const FILETIME& time)
     return text;
 }
 
-// --- IP addresses ---------------------------------------------------------
-
-bool parse_decimal_octet(std::string_view text, std::uint8_t& octet)
-{
-    // Like inet_pton: one to three digits, no leading zero (it would be octal for inet_aton).
-    if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0'))
-        return false;
-
-    unsigned value = 0;
-    for (const char c : text) {
-        if (c < '0' || c > '9')
-            return false;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 255)
-        return false;
-
-    octet = static_cast<std::uint8_t>(value);
-    return true;
-}
-
-bool parse_ipv4(std::string_view text, std::vector<std::uint8_t>& out)
-{
-    std::vector<std::uint8_t> bytes;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t dot = text.find('.', start);
-        const std::string_view part = text.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        std::uint8_t octet = 0;
-        if (!parse_decimal_octet(part, octet))
-            return false;
-        bytes.push_back(octet);
-        if (dot == std::string_view::npos)
-            break;
-        start = dot + 1;
-    }
-    if (bytes.size() != 4)
-        return false;
-
-    out.insert(out.end(), bytes.begin(), bytes.end());
-    return true;
-}
-
-bool parse_hex_group(std::string_view text, std::vector<std::uint8_t>& out)
-{
-    if (text.empty() || text.size() > 4)
-        return false;
-
-    unsigned value = 0;
-    for (const char c : text) {
-        unsigned digit = 0;
-        if (c >= '0' && c <= '9')
-            digit = static_cast<unsigned>(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            digit = static_cast<unsigned>(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            digit = static_cast<unsigned>(c - 'A' + 10);
-        else
-            return false;
-        value = value * 16 + digit;
-    }
-
-    out.push_back(static_cast<std::uint8_t>(value >> 8));
-    out.push_back(static_cast<std::uint8_t>(value & 0xff));
-    return true;
-}
-
-// Parses colon-separated 16-bit groups. An empty text has no groups. When
-// ipv4_tail is set, the last group may be a dotted IPv4 address (two groups).
-bool parse_hex_groups(std::string_view text, bool ipv4_tail, std::vector<std::uint8_t>& out)
-{
-    if (text.empty())
-        return true;
-
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t colon = text.find(':', start);
-        const bool last = colon == std::string_view::npos;
-        const std::string_view group = text.substr(start, last ? colon : colon - start);
-        const bool parsed = last && ipv4_tail && group.find('.') != std::string_view::npos
-                                ? parse_ipv4(group, out)
-                                : parse_hex_group(group, out);
-        if (!parsed)
-            return false;
-        if (last)
-            return true;
-        start = colon + 1;
-    }
-}
-
-std::optional<std::vector<std::uint8_t>> parse_ipv6(std::string_view text)
-{
-    std::vector<std::uint8_t> head;
-    std::vector<std::uint8_t> tail;
-
-    const std::size_t gap = text.find("::");
-    if (gap == std::string_view::npos) {
-        if (!parse_hex_groups(text, true, head) || head.size() != 16)
-            return std::nullopt;
-        return head;
-    }
-
-    // "::" stands for one or more zero groups and may appear only once.
-    if (text.find("::", gap + 1) != std::string_view::npos)
-        return std::nullopt;
-    if (!parse_hex_groups(text.substr(0, gap), false, head) || !parse_hex_groups(text.substr(gap + 2), true, tail))
-        return std::nullopt;
-    if (head.size() + tail.size() > 14)
-        return std::nullopt;
-
-    std::vector<std::uint8_t> address = head;
-    address.resize(16 - tail.size(), 0);
-    address.insert(address.end(), tail.begin(), tail.end());
-    return address;
-}
-
-std::string format_ip_address(const std::uint8_t* bytes, std::size_t length)
-{
-    char text[8];
-    std::string result;
-    if (length == 4) {
-        for (std::size_t i = 0; i < 4; ++i) {
-            std::snprintf(text, sizeof(text), i == 0 ? "%u" : ".%u", bytes[i]);
-            result += text;
-        }
-        return result;
-    }
-    if (length != 16)
-        return "(IP address of " + std::to_string(length) + " bytes)";
-
-    std::array<unsigned, 8> groups{};
-    for (std::size_t i = 0; i < 8; ++i)
-        groups[i] = static_cast<unsigned>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
-
-    // RFC 5952: the longest run of two or more zero groups becomes "::".
-    std::size_t best_start = 8;
-    std::size_t best_length = 1;
-    for (std::size_t i = 0; i < 8;) {
-        std::size_t run = 0;
-        while (i + run < 8 && groups[i + run] == 0)
-            ++run;
-        if (run > best_length) {
-            best_start = i;
-            best_length = run;
-        }
-        i += run > 0 ? run : 1;
-    }
-
-    for (std::size_t i = 0; i < 8; ++i) {
-        if (i == best_start) {
-            result += "::";
-            i += best_length - 1;
-            continue;
-        }
-        if (!result.empty() && result.back() != ':')
-            result += ':';
-        std::snprintf(text, sizeof(text), "%x", groups[i]);
-        result += text;
-    }
-    return result;
-}
-
-// --- Subject alternative names --------------------------------------------
-
-struct AlternativeNames {
-    std::vector<std::vector<std::uint8_t>> ip_addresses;
-    std::vector<std::string> descriptions;  // "DNS:localhost", "IP:127.0.0.1", in certificate order
-};
-
-AlternativeNames alternative_names(PCCERT_CONTEXT certificate)
-{
-    AlternativeNames names;
-    const CERT_INFO* info = certificate->pCertInfo;
-    const CERT_EXTENSION* extension = CertFindExtension(szOID_SUBJECT_ALT_NAME2, info->cExtension, info->rgExtension);
-    if (extension == nullptr)
-        return names;
-
-    void* decoded = nullptr;
-    DWORD size = 0;
-    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME, extension->Value.pbData,
-                             extension->Value.cbData, CRYPT_DECODE_ALLOC_FLAG, nullptr, &decoded, &size)) {
-        const auto code = static_cast<std::int32_t>(GetLastError());
-        fail(SCHAN_E_CERT_INVALID,
-             kFailurePrefix + "the subject alternative name extension of " + quoted_subject(certificate) +
-                 " could not be decoded (" + describe_status(code) + ")",
-             static_cast<std::uint32_t>(code));
-    }
-    const std::unique_ptr<void, LocalDeleter> owner(decoded);
-
-    const auto* list = static_cast<const CERT_ALT_NAME_INFO*>(decoded);
-    for (DWORD i = 0; i < list->cAltEntry; ++i) {
-        const CERT_ALT_NAME_ENTRY& entry = list->rgAltEntry[i];
-        if (entry.dwAltNameChoice == CERT_ALT_NAME_DNS_NAME && entry.pwszDNSName != nullptr) {
-            names.descriptions.push_back("DNS:" + to_utf8(entry.pwszDNSName, wcslen(entry.pwszDNSName)));
-        } else if (entry.dwAltNameChoice == CERT_ALT_NAME_IP_ADDRESS) {
-            const std::uint8_t* bytes = entry.IPAddress.pbData;
-            names.ip_addresses.emplace_back(bytes, bytes + entry.IPAddress.cbData);
-            names.descriptions.push_back("IP:" + format_ip_address(bytes, entry.IPAddress.cbData));
-        }
-    }
-    return names;
-}
-
-std::string describe_names(const AlternativeNames& names)
-{
-    if (names.descriptions.empty())
-        return "it has no DNS or IP-address subject alternative name";
-
-    std::string text = "its names are ";
-    for (std::size_t i = 0; i < names.descriptions.size(); ++i)
-        text += (i == 0 ? "" : ", ") + names.descriptions[i];
-    return text;
-}
-
 // --- Trust anchors and chain building --------------------------------------
 
-// Where the trusted roots of a verify mode come from, for messages.
+// Returns the trusted roots of a verify mode as words for messages.
 const char* trust_source(schan_verify_mode mode) noexcept
 {
     switch (mode) {
@@ -385,7 +146,7 @@ StorePtr open_memory_store()
 
 // A chain engine whose only trusted roots are the self-signed certificates of
 // the CA bundle. The bundle's other certificates serve as intermediates, so a
-// server that omits an intermediate still verifies when the bundle holds it.
+// server that omits an intermediate still verifies when the bundle contains it.
 // Like OpenSSL without X509_V_FLAG_PARTIAL_CHAIN, an intermediate in the
 // bundle is never a trust anchor by itself.
 class CustomTrust {
@@ -443,19 +204,34 @@ private:
         }
     }
 
-    // The engine keeps its own references to the stores; the members still
-    // outlive it (members are destroyed in reverse order).
+    // The engine keeps its own references to the stores. The stores still
+    // outlive it, because members are destroyed in reverse order.
     StorePtr roots_;
     StorePtr intermediates_;
     EnginePtr engine_;
 };
+
+// Wine 8's cryptnet.dll leaves its asynchronous WinINet request running when
+// a CRL download times out, and crypt32 unloads cryptnet.dll after the
+// revocation check. The request's completion callback then jumps into
+// unmapped code and crashes the process (measured with a loopback CRL server
+// that accepts connections and never responds). One reference held for the
+// life of the process keeps the code mapped. On Windows it only keeps a
+// system DLL loaded.
+// NOTE: under Wine the late callback still writes to a context that cryptnet
+// has freed; only a fixed Wine removes that.
+void keep_cryptnet_loaded() noexcept
+{
+    static const HMODULE cryptnet = LoadLibraryExW(L"cryptnet.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    static_cast<void>(cryptnet);
+}
 
 DWORD chain_flags(schan_revocation_mode mode) noexcept
 {
     if (mode == SCHAN_REVOCATION_OFF)
         return 0;
     // Roots are trusted by being installed, so their revocation is not
-    // checked; the timeout covers all retrievals of the build together.
+    // checked. The timeout covers all retrievals of one build together.
     return CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT | CERT_CHAIN_REVOCATION_ACCUMULATIVE_TIMEOUT;
 }
 
@@ -467,11 +243,14 @@ ChainPtr build_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, DWORD flags)
     LPSTR usages[] = {server_auth};
 
     CERT_CHAIN_PARA para{};
-    para.cbSize = sizeof(para);
+    para.cbSize = kChainParaSize;
     para.RequestedUsage.dwType = USAGE_MATCH_TYPE_AND;
     para.RequestedUsage.Usage.cUsageIdentifier = 1;
     para.RequestedUsage.Usage.rgpszUsageIdentifier = usages;
     para.dwUrlRetrievalTimeout = kUrlRetrievalTimeoutMs;
+
+    if (flags != 0)
+        keep_cryptnet_loaded();
 
     PCCERT_CHAIN_CONTEXT chain = nullptr;
     if (!CertGetCertificateChain(engine, peer, nullptr, peer->hCertStore, &para, flags, nullptr, &chain)) {
@@ -487,8 +266,8 @@ ChainPtr build_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, DWORD flags)
 
 // --- Chain trust status -----------------------------------------------------
 
-// Why a chain is not acceptable: the schan status, the HRESULT that Windows'
-// policy functions report for the same problem, and a sentence naming the certificate.
+// Why a chain is not acceptable: the schan status, the HRESULT that names the
+// problem, and a sentence that names the certificate.
 struct ChainFailure {
     schan_status status;
     HRESULT code;
@@ -591,10 +370,14 @@ std::optional<ChainFailure> find_chain_failure(const CERT_CHAIN_CONTEXT& chain, 
         return ChainFailure{SCHAN_E_CERT_INVALID, CERT_E_CRITICAL,
                             element(CERT_TRUST_INVALID_EXTENSION | CERT_TRUST_HAS_NOT_SUPPORTED_CRITICAL_EXT) +
                                 " has an invalid or unsupported critical extension"};
+    // Wine 8 sets CERT_TRUST_IS_OFFLINE_REVOCATION (with STATUS_UNKNOWN) also
+    // for a certificate that names no CRL distribution point or OCSP
+    // responder, as measured with the test PKI.
     if (errors & CERT_TRUST_IS_OFFLINE_REVOCATION)
         return ChainFailure{SCHAN_E_REVOCATION_UNKNOWN, CRYPT_E_REVOCATION_OFFLINE,
-                            "the revocation server for " + element(CERT_TRUST_IS_OFFLINE_REVOCATION) +
-                                " could not be reached and the revocation mode is strict"};
+                            "the revocation status of " + element(CERT_TRUST_IS_OFFLINE_REVOCATION) +
+                                " could not be determined (the revocation information is offline) and the "
+                                "revocation mode is strict"};
     if (errors & CERT_TRUST_REVOCATION_STATUS_UNKNOWN)
         return ChainFailure{SCHAN_E_REVOCATION_UNKNOWN, CRYPT_E_NO_REVOCATION_CHECK,
                             "the revocation status of " + element(CERT_TRUST_REVOCATION_STATUS_UNKNOWN) +
@@ -604,35 +387,67 @@ std::optional<ChainFailure> find_chain_failure(const CERT_CHAIN_CONTEXT& chain, 
                             " (CERT_TRUST_* bits from CertGetCertificateChain)"};
 }
 
+// Maps an error of CertVerifyCertificateChainPolicy to a certificate status.
+// map_sspi_status() falls back to SCHAN_E_HANDSHAKE_FAILED for codes it does
+// not know, but every policy error is a problem of the certificate.
+schan_status certificate_status(HRESULT code) noexcept
+{
+    const schan_status status = map_sspi_status(code);
+    switch (status) {
+    case SCHAN_E_CERT_UNTRUSTED:
+    case SCHAN_E_CERT_EXPIRED:
+    case SCHAN_E_CERT_NAME_MISMATCH:
+    case SCHAN_E_CERT_REVOKED:
+    case SCHAN_E_REVOCATION_UNKNOWN:
+    case SCHAN_E_CERT_INVALID:
+        return status;
+    default:
+        return SCHAN_E_CERT_INVALID;
+    }
+}
+
 [[noreturn]] void fail_with(const ChainFailure& failure)
 {
     fail(failure.status, kFailurePrefix + failure.reason + " (" + describe_status(failure.code) + ")",
          static_cast<std::uint32_t>(failure.code));
 }
 
+// Builds the chain with `engine` and returns it when its trust status is
+// clean. Otherwise appends the reason to `failures` and returns nullptr.
+ChainPtr build_clean_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, const Config& config,
+                           std::vector<ChainFailure>& failures)
+{
+    ChainPtr chain = build_chain(engine, peer, chain_flags(config.revocation_mode));
+    if (auto failure = find_chain_failure(*chain, config)) {
+        failures.push_back(std::move(*failure));
+        return nullptr;
+    }
+
+    // Only best effort gets here with an unknown revocation status. Wine 8's
+    // SSL policy ignores CERT_CHAIN_POLICY_IGNORE_ALL_REV_UNKNOWN_FLAGS and
+    // fails such a chain with CERT_E_REVOCATION_FAILURE before it checks the
+    // name, so the policy gets the same chain built without revocation checks.
+    if ((chain->TrustStatus.dwErrorStatus & kRevocationUnknownErrors) != 0)
+        chain = build_chain(engine, peer, 0);
+    return chain;
+}
+
 // Returns a chain that find_chain_failure() accepts, built by the engine of
 // each trust source the verify mode allows, or throws the most telling failure.
 ChainPtr build_trusted_chain(PCCERT_CONTEXT peer, const Config& config)
 {
-    const DWORD flags = chain_flags(config.revocation_mode);
     std::vector<ChainFailure> failures;
 
     if (config.verify_mode == SCHAN_VERIFY_CUSTOM_ONLY ||
         (config.verify_mode == SCHAN_VERIFY_CUSTOM_AND_SYSTEM && !config.ca_certificates.empty())) {
         const CustomTrust custom(config.ca_certificates);
-        ChainPtr chain = build_chain(custom.engine(), peer, flags);
-        auto failure = find_chain_failure(*chain, config);
-        if (!failure)
+        if (ChainPtr chain = build_clean_chain(custom.engine(), peer, config, failures))
             return chain;
-        failures.push_back(std::move(*failure));
     }
 
     if (config.verify_mode == SCHAN_VERIFY_SYSTEM || config.verify_mode == SCHAN_VERIFY_CUSTOM_AND_SYSTEM) {
-        ChainPtr chain = build_chain(nullptr, peer, flags);
-        auto failure = find_chain_failure(*chain, config);
-        if (!failure)
+        if (ChainPtr chain = build_clean_chain(nullptr, peer, config, failures))
             return chain;
-        failures.push_back(std::move(*failure));
     }
 
     // With two trust sources, a failure other than "untrusted" comes from the
@@ -647,7 +462,7 @@ ChainPtr build_trusted_chain(PCCERT_CONTEXT peer, const Config& config)
 // --- Name checks ----------------------------------------------------------
 
 // Runs Windows' TLS server policy on a chain whose trust status is already
-// clean; it checks the DNS name and whatever else the system's policy adds.
+// clean. The policy checks the DNS name and whatever else the system adds.
 void check_ssl_policy(const CERT_CHAIN_CONTEXT& chain, const Config& config, const std::string& server_name,
                       bool check_dns_name)
 {
@@ -691,15 +506,16 @@ void check_ssl_policy(const CERT_CHAIN_CONTEXT& chain, const Config& config, con
         if (status.lElementIndex >= 0 && static_cast<DWORD>(status.lElementIndex) < simple->cElement)
             culprit = simple->rgpElement[status.lElementIndex]->pCertContext;
     }
-    fail_with(ChainFailure{map_sspi_status(code), code,
+    fail_with(ChainFailure{certificate_status(code), code,
                            "the TLS server policy rejected the chain at " + quoted_subject(culprit)});
 }
 
 // Matches an IP literal against the leaf's IP-address subject alternative
-// names only, as RFC 9110 and RFC 6125 require: no DNS name and no common
-// name may stand in for an address. Wine 8's SSL policy does not match IP
-// addresses at all, and Windows' policy also accepts a DNS name or common name
-// that spells the address.
+// names only: RFC 2818 section 3.1 requires an iPAddress entry that exactly
+// matches, so no DNS name and no common name may stand in for an address.
+// Wine 8's SSL policy does not match IP addresses at all, and Windows' policy
+// is documented to compare the server name with DNS names and the common
+// name, which would accept a DNS name that spells the address.
 void check_ip_address(PCCERT_CONTEXT leaf, const std::vector<std::uint8_t>& address, const std::string& server_name)
 {
     const AlternativeNames names = alternative_names(leaf);
@@ -747,16 +563,6 @@ std::vector<Der> sent_certificates(PCCERT_CONTEXT peer)
 }
 
 } // namespace
-
-std::optional<std::vector<std::uint8_t>> parse_ip_address(std::string_view text)
-{
-    std::vector<std::uint8_t> address;
-    if (parse_ipv4(text, address))
-        return address;
-    if (text.find(':') != std::string_view::npos)
-        return parse_ipv6(text);
-    return std::nullopt;
-}
 
 void verify_server_certificate(PCCERT_CONTEXT peer, const Config& config, const std::string& server_name)
 {
