@@ -4,7 +4,9 @@
 Keep FILES and the list in tests/support/peers.h (class Pki) in sync. Keys are
 RSA 2048 except leaf-ec (ECDSA P-256) and long-leaf (RSA 4096), all
 certificates are signed with SHA-256 and every serial number is random, so
-no two runs produce the same certificate.
+no two runs produce the same certificate. Every key is distinct, because
+tests pair a certificate with another file's key (leaf.pem with
+client.key, for example) to provoke SCHAN_E_KEY_MISMATCH.
 
 Run it by hand with `test_pki.py FOLDER` to inspect the files.
 """
