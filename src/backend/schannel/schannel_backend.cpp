@@ -1,12 +1,14 @@
-// Placeholder: the schannel backend is being written.
+// The entry points of the SChannel backend that the core calls.
+#include <memory>
+
+#include "backend/schannel/client_backend.h"
 #include "core/backend.h"
-#include "core/error.h"
 
 namespace schan {
 
-std::unique_ptr<Backend> make_client_backend(const Config&, const std::string&)
+std::unique_ptr<Backend> make_client_backend(const Config& config, const std::string& server_name)
 {
-    fail(SCHAN_E_UNSUPPORTED, "the schannel backend is not implemented yet");
+    return std::make_unique<schannel::ClientBackend>(config, server_name);
 }
 
 const char* backend_name() noexcept

@@ -26,6 +26,8 @@ constexpr Symbol kSymbols[] = {
     SCHAN_SYMBOL(SEC_I_INCOMPLETE_CREDENTIALS),
     SCHAN_SYMBOL(SEC_I_RENEGOTIATE),
     SCHAN_SYMBOL(SEC_I_CONTEXT_EXPIRED),
+    SCHAN_SYMBOL(SEC_I_NO_RENEGOTIATION),
+    SCHAN_SYMBOL(SEC_I_MESSAGE_FRAGMENT),
     SCHAN_SYMBOL(SEC_E_INSUFFICIENT_MEMORY),
     SCHAN_SYMBOL(SEC_E_INVALID_HANDLE),
     SCHAN_SYMBOL(SEC_E_UNSUPPORTED_FUNCTION),
@@ -64,6 +66,7 @@ constexpr Symbol kSymbols[] = {
     SCHAN_SYMBOL(SEC_E_NO_CONTEXT),
     SCHAN_SYMBOL(SEC_E_CERT_WRONG_USAGE),
     SCHAN_SYMBOL(SEC_E_APPLICATION_PROTOCOL_MISMATCH),
+    SCHAN_SYMBOL(SEC_E_SHUTDOWN_IN_PROGRESS),
     SCHAN_SYMBOL(CERT_E_EXPIRED),
     SCHAN_SYMBOL(CERT_E_VALIDITYPERIODNESTING),
     SCHAN_SYMBOL(CERT_E_ROLE),
@@ -80,12 +83,6 @@ constexpr Symbol kSymbols[] = {
     SCHAN_SYMBOL(CERT_E_CN_NO_MATCH),
     SCHAN_SYMBOL(CERT_E_WRONG_USAGE),
     SCHAN_SYMBOL(CERT_E_UNTRUSTEDCA),
-    SCHAN_SYMBOL(CERT_E_INVALID_POLICY),
-    SCHAN_SYMBOL(CERT_E_INVALID_NAME),
-    SCHAN_SYMBOL(TRUST_E_CERT_SIGNATURE),
-    SCHAN_SYMBOL(TRUST_E_BASIC_CONSTRAINTS),
-    SCHAN_SYMBOL(TRUST_E_EXPLICIT_DISTRUST),
-    SCHAN_SYMBOL(TRUST_E_FAIL),
     SCHAN_SYMBOL(CRYPT_E_REVOKED),
     SCHAN_SYMBOL(CRYPT_E_NO_REVOCATION_CHECK),
     SCHAN_SYMBOL(CRYPT_E_REVOCATION_OFFLINE),
@@ -190,6 +187,16 @@ schan_status map_sspi_status(std::int32_t code) noexcept
     default:
         return SCHAN_E_HANDSHAKE_FAILED;
     }
+}
+
+void fail_sspi(schan_status status, const std::string& step, std::int32_t code)
+{
+    fail(status, step + " failed: " + describe_status(code), static_cast<std::uint32_t>(code));
+}
+
+void fail_sspi(const std::string& step, std::int32_t code)
+{
+    fail_sspi(map_sspi_status(code), step, code);
 }
 
 } // namespace schan::schannel

@@ -20,4 +20,11 @@ std::string describe_status(std::int32_t code);
 // schan status that best describes it.
 schan_status map_sspi_status(std::int32_t code) noexcept;
 
+// Throws schan::Error with `status`, the message "<step> failed: <describe_status(code)>"
+// and the code as the backend code.
+[[noreturn]] void fail_sspi(schan_status status, const std::string& step, std::int32_t code);
+
+// The same with the status that map_sspi_status() chooses for `code`.
+[[noreturn]] void fail_sspi(const std::string& step, std::int32_t code);
+
 } // namespace schan::schannel

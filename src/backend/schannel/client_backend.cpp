@@ -1,0 +1,517 @@
+#include "backend/schannel/client_backend.h"
+
+#include <schannel.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "backend/schannel/application_protocols.h"
+#include "backend/schannel/certificate_verification.h"
+#include "backend/schannel/context_attributes.h"
+#include "backend/schannel/credentials.h"
+#include "backend/schannel/sspi_error.h"
+#include "backend/schannel/sspi_table.h"
+#include "core/error.h"
+#include "core/record.h"
+
+namespace schan::schannel {
+
+namespace {
+
+constexpr ULONG kContextRequest = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY |
+                                  ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_EXTENDED_ERROR |
+                                  ISC_REQ_USE_SUPPLIED_CREDS | ISC_REQ_MANUAL_CRED_VALIDATION;
+
+constexpr std::uint8_t kProtocolVersionAlert = 70;
+
+// SSPI buffers carry 32-bit sizes, and the core passes at most two records.
+unsigned long buffer_size(std::size_t size)
+{
+    Expects(size <= ULONG_MAX);
+    return static_cast<unsigned long>(size);
+}
+
+std::wstring to_wide(const std::string& text)
+{
+    const int size = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text.data(), static_cast<int>(text.size()),
+                                         nullptr, 0);
+    if (size <= 0)
+        fail(SCHAN_E_INVALID_ARGUMENT, "the server name is not valid UTF-8");
+    std::wstring wide(static_cast<std::size_t>(size), L'\0');
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text.data(), static_cast<int>(text.size()), wide.data(), size);
+    return wide;
+}
+
+// Returns the name SChannel gets as pszTargetName, which it sends as SNI.
+// An IP literal gets none: RFC 6066 section 3 allows only host names in SNI,
+// and Wine 8 would send the literal.
+std::wstring target_name_for(const std::string& server_name)
+{
+    if (server_name.empty() || parse_ip_address(server_name))
+        return {};
+    return to_wide(server_name);
+}
+
+const SecBuffer* find_buffer(const SecBufferDesc& desc, unsigned long type)
+{
+    for (unsigned long i = 0; i < desc.cBuffers; ++i)
+        if (desc.pBuffers[i].BufferType == type)
+            return &desc.pBuffers[i];
+    return nullptr;
+}
+
+// Returns how many bytes at the end of `input_size` bytes an EXTRA buffer
+// reports as unused.
+std::size_t extra_size(const SecBufferDesc& desc, std::size_t input_size)
+{
+    const SecBuffer* extra = find_buffer(desc, SECBUFFER_EXTRA);
+    return extra == nullptr ? 0 : std::min<std::size_t>(extra->cbBuffer, input_size);
+}
+
+void append_buffer(ByteQueue& output, const SecBuffer& buffer)
+{
+    if (buffer.pvBuffer != nullptr && buffer.cbBuffer > 0)
+        output.append(gsl::span<const std::byte>(static_cast<const std::byte*>(buffer.pvBuffer), buffer.cbBuffer));
+}
+
+// Moves the header, data and trailer that EncryptMessage wrote next to each
+// other and returns the record's length. SChannel may report a shorter
+// trailer than StreamSizes promised (block cipher padding), which would leave
+// a gap before the next record.
+std::size_t pack_record(gsl::span<std::byte> space, const SecBuffer* parts, std::size_t count)
+{
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto* begin = static_cast<const std::byte*>(parts[i].pvBuffer);
+        const std::size_t size = parts[i].cbBuffer;
+        if (size == 0)
+            continue;
+        if (begin < space.data() || begin + size > space.data() + space.size() ||
+            begin < space.data() + length)
+            fail(SCHAN_E_INTERNAL, "EncryptMessage returned a buffer outside the record it was given");
+        std::memmove(space.data() + length, begin, size);
+        length += size;
+    }
+    return length;
+}
+
+// Returns the TLS alert that names the reason the server's certificate was rejected.
+unsigned long alert_for_certificate_error(schan_status status) noexcept
+{
+    switch (status) {
+    case SCHAN_E_CERT_UNTRUSTED: return TLS1_ALERT_UNKNOWN_CA;
+    case SCHAN_E_CERT_EXPIRED: return TLS1_ALERT_CERTIFICATE_EXPIRED;
+    case SCHAN_E_CERT_REVOKED: return TLS1_ALERT_CERTIFICATE_REVOKED;
+    case SCHAN_E_CERT_NAME_MISMATCH:
+    case SCHAN_E_CERT_INVALID: return TLS1_ALERT_BAD_CERTIFICATE;
+    default: return TLS1_ALERT_CERTIFICATE_UNKNOWN;
+    }
+}
+
+std::string version_label(std::uint16_t version)
+{
+    switch (version) {
+    case 0x0300: return "SSL 3.0";
+    case 0x0301: return "TLS 1.0";
+    case 0x0302: return "TLS 1.1";
+    case 0x0303: return "TLS 1.2";
+    case 0x0304: return "TLS 1.3";
+    default: return hex(version, 4);
+    }
+}
+
+} // namespace
+
+ClientBackend::ClientBackend(const Config& config, const std::string& server_name)
+    : config_(config), server_name_(server_name), target_name_(target_name_for(server_name)),
+      application_protocols_(make_application_protocols(config.alpn))
+{
+}
+
+HandshakeProgress ClientBackend::handshake(gsl::span<std::byte> input, ByteQueue& output)
+{
+    switch (phase_) {
+    case Phase::start:
+        return start_handshake(output);
+    case Phase::handshake:
+    case Phase::post_handshake:
+        return continue_handshake(input, output);
+    case Phase::open:
+        break;
+    }
+    fail(SCHAN_E_INTERNAL, "the core asked for a handshake step while no handshake runs");
+}
+
+HandshakeProgress ClientBackend::start_handshake(ByteQueue& output)
+{
+    // Acquired here rather than in the constructor, so that provider errors
+    // surface from schan_step() as schan.h promises.
+    credentials_ = acquire_client_credentials(config_);
+
+    SecBuffer protocols{buffer_size(application_protocols_.size()), SECBUFFER_APPLICATION_PROTOCOLS,
+                        application_protocols_.data()};
+    SecBufferDesc input{SECBUFFER_VERSION, 1, &protocols};
+    const ContextStep step = initialize_context(application_protocols_.empty() ? nullptr : &input, output);
+
+    if (step.status != SEC_I_CONTINUE_NEEDED)
+        fail_handshake(step.status);
+    if (!context_.valid())
+        fail(SCHAN_E_INTERNAL, "InitializeSecurityContext returned SEC_I_CONTINUE_NEEDED without a context");
+
+    phase_ = Phase::handshake;
+    return {};
+}
+
+HandshakeProgress ClientBackend::continue_handshake(gsl::span<std::byte> input, ByteQueue& output)
+{
+    // The first step after SEC_I_RENEGOTIATE calls InitializeSecurityContext
+    // even without input: a TLS 1.2 renegotiation starts with our ClientHello.
+    const bool first_post_handshake_step = phase_ == Phase::post_handshake && !post_handshake_started_;
+    if (input.empty() && !first_post_handshake_step)
+        return {};
+    post_handshake_started_ = true;
+    scan_new_records(input);
+
+    bool credentials_retried = false;
+    for (;;) {
+        const ContextStep step = initialize_with_token(input, output);
+        const std::size_t consumed = input.size() - step.extra;
+
+        switch (step.status) {
+        case SEC_E_OK:
+            // Bytes after the server's last handshake record (application
+            // data, a close_notify) come back as EXTRA and stay in the core.
+            scanned_ = step.extra;
+            if (phase_ == Phase::handshake)
+                complete_first_handshake(output);
+            else
+                complete_post_handshake(output);
+            return {consumed, true};
+
+        case SEC_I_CONTINUE_NEEDED:
+            scanned_ = step.extra;
+            return {consumed, false};
+
+        case SEC_E_INCOMPLETE_MESSAGE:
+            // Wine 8 returns this for every post-handshake step of a TLS 1.2
+            // renegotiation, even the first one without input. Windows
+            // returns SEC_I_CONTINUE_NEEDED and a ClientHello there.
+            if (phase_ == Phase::post_handshake && input.empty() && info_.protocol == SCHAN_TLS_1_2)
+                fail(SCHAN_E_UNSUPPORTED,
+                     "the server requested a TLS 1.2 renegotiation, which this SChannel cannot perform: "
+                     "InitializeSecurityContext returned " + describe_status(step.status) +
+                         ". Configure the server not to renegotiate.",
+                     static_cast<std::uint32_t>(step.status));
+            scanned_ = input.size();
+            return {0, false};
+
+        case SEC_I_INCOMPLETE_CREDENTIALS:
+            // The server asked for a client certificate and SChannel wants
+            // one. Calling again with the same input continues without one.
+            // ISC_REQ_USE_SUPPLIED_CREDS should prevent this, but Windows may
+            // still return it; Wine 8 never does.
+            if (credentials_retried)
+                fail_handshake(step.status);
+            credentials_retried = true;
+            continue;
+
+        default:
+            fail_handshake(step.status);
+        }
+    }
+}
+
+ClientBackend::ContextStep ClientBackend::initialize_with_token(gsl::span<std::byte> token, ByteQueue& output)
+{
+    // A zero-length token still needs a valid address.
+    std::byte no_input{};
+    SecBuffer buffers[2] = {
+        {buffer_size(token.size()), SECBUFFER_TOKEN, token.empty() ? &no_input : token.data()},
+        {0, SECBUFFER_EMPTY, nullptr},
+    };
+    SecBufferDesc input{SECBUFFER_VERSION, 2, buffers};
+
+    ContextStep step = initialize_context(&input, output);
+    step.extra = extra_size(input, token.size());
+    return step;
+}
+
+ClientBackend::ContextStep ClientBackend::initialize_context(SecBufferDesc* input, ByteQueue& output)
+{
+    // The SECBUFFER_TOKEN buffer comes first because Wine treats buffer 0 as
+    // the token buffer. Alerts for a failed handshake come in the token or
+    // in the SECBUFFER_ALERT buffer, depending on the Windows version.
+    SecBuffer buffers[2] = {
+        {0, SECBUFFER_TOKEN, nullptr},
+        {0, SECBUFFER_ALERT, nullptr},
+    };
+    SecBufferDesc output_desc{SECBUFFER_VERSION, 2, buffers};
+
+    CtxtHandle* current = context_.get();
+    CtxtHandle* next = current != nullptr ? current : context_.receive();
+    ULONG attributes = 0;
+    TimeStamp expiry{};
+    const SECURITY_STATUS status = sspi().InitializeSecurityContextW(
+        credentials_.get(), current, target_name_.empty() ? nullptr : target_name_.data(), kContextRequest, 0, 0,
+        input, 0, next, &output_desc, &attributes, &expiry);
+
+    const ContextBuffer token(buffers[0].pvBuffer);
+    const ContextBuffer alert(buffers[1].pvBuffer);
+
+    // With SEC_I_INCOMPLETE_CREDENTIALS the same input is offered again, so
+    // its output is not sent. Every other result's output is for the server,
+    // also on failure, so that the caller can still send the alert.
+    if (status != SEC_I_INCOMPLETE_CREDENTIALS) {
+        append_buffer(output, buffers[0]);
+        append_buffer(output, buffers[1]);
+    }
+    return {status, 0};
+}
+
+void ClientBackend::complete_first_handshake(ByteQueue& output)
+{
+    CtxtHandle* context = context_.get();
+    stream_sizes_ = query_stream_sizes(context);
+
+    info_.protocol = query_protocol_version(context);
+    const std::uint16_t max_version = config_.max_version == SCHAN_TLS_DEFAULT ? 0xFFFF : config_.max_version;
+    if (info_.protocol < config_.min_version || info_.protocol > max_version) {
+        send_alert(kProtocolVersionAlert, output);
+        fail(SCHAN_E_UNSUPPORTED_VERSION, "the server negotiated " + version_label(info_.protocol) +
+                                              ", outside the configured range " + describe_version_range(config_));
+    }
+
+    info_.cipher = negotiated_cipher_name();
+    info_.alpn = query_application_protocol(context, !config_.alpn.empty());
+
+    const CertificateContext peer = query_remote_certificate(context);
+    if (peer.get() == nullptr)
+        fail(SCHAN_E_CERT_INVALID, "SChannel reports no certificate from the server");
+    if (config_.verify_mode != SCHAN_VERIFY_NONE)
+        verify_peer(peer.get(), output);
+    info_.peer_chain = peer_chain(peer.get(), config_);
+
+    const auto* encoded = reinterpret_cast<const std::byte*>(peer.get()->pbCertEncoded);
+    peer_certificate_.assign(encoded, encoded + peer.get()->cbCertEncoded);
+    phase_ = Phase::open;
+}
+
+void ClientBackend::complete_post_handshake(ByteQueue& output)
+{
+    phase_ = Phase::open;
+    post_handshake_started_ = false;
+    peer_alert_.reset();
+
+    // A TLS 1.2 renegotiation may change the cipher suite and the server's
+    // certificate. A new certificate must pass the same checks as the first.
+    stream_sizes_ = query_stream_sizes(context_.get());
+    if (config_.verify_mode == SCHAN_VERIFY_NONE)
+        return;
+
+    const CertificateContext peer = query_remote_certificate(context_.get());
+    if (peer.get() == nullptr)
+        fail(SCHAN_E_CERT_INVALID, "SChannel reports no certificate from the server after a renegotiation");
+    const auto* encoded = reinterpret_cast<const std::byte*>(peer.get()->pbCertEncoded);
+    if (!std::equal(encoded, encoded + peer.get()->cbCertEncoded, peer_certificate_.begin(), peer_certificate_.end()))
+        verify_peer(peer.get(), output);
+}
+
+void ClientBackend::verify_peer(PCCERT_CONTEXT peer, ByteQueue& output)
+{
+    try {
+        verify_server_certificate(peer, config_, server_name_);
+    } catch (const Error& error) {
+        send_alert(alert_for_certificate_error(error.status()), output);
+        throw;
+    }
+}
+
+std::string ClientBackend::negotiated_cipher_name()
+{
+    if (const auto suite = query_cipher_suite(context_.get())) {
+        if (const char* name = cipher_suite_name(suite->number))
+            return name;
+        return suite->name.empty() ? hex(suite->number, 4) : suite->name;
+    }
+
+    // Wine 8 reports suite 0, so take the suite from the ServerHello.
+    const auto& hello = server_hello_.result();
+    if (hello && hello->cipher_suite != 0) {
+        const char* name = cipher_suite_name(hello->cipher_suite);
+        return name != nullptr ? std::string(name) : hex(hello->cipher_suite, 4);
+    }
+    // NOTE: reached only when SChannel reports no suite and no ServerHello
+    // was seen, which no provider measured so far does.
+    return {};
+}
+
+void ClientBackend::scan_new_records(gsl::span<const std::byte> input)
+{
+    const auto fresh = input.subspan(std::min(scanned_, input.size()));
+    if (phase_ == Phase::handshake)
+        server_hello_.scan(fresh);
+    if (!peer_alert_)
+        peer_alert_ = find_alert(fresh);
+}
+
+void ClientBackend::fail_handshake(SECURITY_STATUS status)
+{
+    const std::string step = phase_ == Phase::post_handshake
+                                 ? "InitializeSecurityContext for a post-handshake message"
+                                 : "InitializeSecurityContext";
+    if (!peer_alert_)
+        fail_sspi(step, status);
+
+    // A received alert explains the failure better than SChannel's status.
+    const schan_status mapped = !peer_alert_->encrypted && peer_alert_->description == kProtocolVersionAlert
+                                    ? SCHAN_E_UNSUPPORTED_VERSION
+                                    : SCHAN_E_ALERT_RECEIVED;
+    fail(mapped, describe_alert(*peer_alert_) + "; " + step + " failed: " + describe_status(status),
+         static_cast<std::uint32_t>(status));
+}
+
+DecryptProgress ClientBackend::decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue&)
+{
+    std::size_t offset = 0;
+    while (offset < input.size()) {
+        const auto records = input.subspan(offset);
+        // Read before DecryptMessage decrypts the record in place.
+        const auto content_type = static_cast<ContentType>(std::to_integer<std::uint8_t>(records[0]));
+
+        // Wine 8 requires exactly one DATA buffer and at least three EMPTY ones.
+        SecBuffer buffers[4] = {
+            {buffer_size(records.size()), SECBUFFER_DATA, records.data()},
+            {0, SECBUFFER_EMPTY, nullptr},
+            {0, SECBUFFER_EMPTY, nullptr},
+            {0, SECBUFFER_EMPTY, nullptr},
+        };
+        SecBufferDesc message{SECBUFFER_VERSION, 4, buffers};
+        const SECURITY_STATUS status = sspi().DecryptMessage(context_.get(), &message, 0, nullptr);
+        const std::size_t used = records.size() - extra_size(message, records.size());
+
+        switch (status) {
+        case SEC_E_OK: {
+            const SecBuffer* data = find_buffer(message, SECBUFFER_DATA);
+            const bool empty = data == nullptr || data->cbBuffer == 0;
+            // Wine 8 reports the peer's close_notify as an empty result with
+            // SEC_E_OK. An empty application_data record is not close_notify.
+            if (empty && content_type == ContentType::alert)
+                return {offset + used, RecordEvent::close_notify};
+            if (!empty)
+                append_buffer(plaintext, *data);
+            if (used == 0)
+                fail(SCHAN_E_INTERNAL, "DecryptMessage returned SEC_E_OK but used no input");
+            offset += used;
+            break;
+        }
+
+        case SEC_I_CONTEXT_EXPIRED:
+            // Windows reports the peer's close_notify this way.
+            return {offset + used, RecordEvent::close_notify};
+
+        case SEC_I_RENEGOTIATE:
+            // A TLS 1.3 NewSessionTicket or KeyUpdate on Windows 11, or a TLS
+            // 1.2 HelloRequest. The bytes from the EXTRA buffer on go to
+            // InitializeSecurityContext next. The DATA buffer is not
+            // application data here.
+            phase_ = Phase::post_handshake;
+            post_handshake_started_ = false;
+            scanned_ = 0;
+            peer_alert_.reset();
+            return {offset + used, RecordEvent::renegotiate};
+
+        default:
+            if (content_type == ContentType::alert)
+                fail(SCHAN_E_ALERT_RECEIVED, "the server sent an alert, and DecryptMessage failed: " +
+                                                 describe_status(status),
+                     static_cast<std::uint32_t>(status));
+            fail_sspi("DecryptMessage", status);
+        }
+    }
+    return {offset, RecordEvent::none};
+}
+
+void ClientBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& output)
+{
+    Expects(phase_ == Phase::open && plaintext.size() <= stream_sizes_.cbMaximumMessage);
+
+    const std::size_t header = stream_sizes_.cbHeader;
+    const std::size_t trailer = stream_sizes_.cbTrailer;
+    const auto record = output.prepare(header + plaintext.size() + trailer);
+    std::memcpy(record.data() + header, plaintext.data(), plaintext.size());
+
+    // EncryptMessage works in place: the record is written straight into the
+    // output queue, so no record needs a buffer of its own.
+    SecBuffer buffers[4] = {
+        {buffer_size(header), SECBUFFER_STREAM_HEADER, record.data()},
+        {buffer_size(plaintext.size()), SECBUFFER_DATA, record.data() + header},
+        {buffer_size(trailer), SECBUFFER_STREAM_TRAILER, record.data() + header + plaintext.size()},
+        {0, SECBUFFER_EMPTY, nullptr},
+    };
+    SecBufferDesc message{SECBUFFER_VERSION, 4, buffers};
+    const SECURITY_STATUS status = sspi().EncryptMessage(context_.get(), 0, &message, 0);
+    if (status != SEC_E_OK) {
+        output.commit(0);
+        fail_sspi("EncryptMessage", status);
+    }
+    output.commit(pack_record(record, buffers, 3));
+}
+
+std::size_t ClientBackend::max_plaintext_chunk() const
+{
+    return stream_sizes_.cbMaximumMessage;
+}
+
+void ClientBackend::shutdown(ByteQueue& output)
+{
+    DWORD token = SCHANNEL_SHUTDOWN;
+    apply_control_token(&token, sizeof token, "ApplyControlToken(SCHANNEL_SHUTDOWN)");
+    generate_control_output("InitializeSecurityContext for close_notify", output);
+}
+
+ConnectionInfo ClientBackend::connection_info() const
+{
+    return info_;
+}
+
+void ClientBackend::send_alert(unsigned long description, ByteQueue& output) noexcept
+{
+    // Best effort: the error that ends the handshake matters more than the
+    // alert, and a provider without SCHANNEL_ALERT support sends none.
+    try {
+        SCHANNEL_ALERT_TOKEN token{SCHANNEL_ALERT, TLS1_ALERT_FATAL, description};
+        apply_control_token(&token, sizeof token, "ApplyControlToken(SCHANNEL_ALERT)");
+        generate_control_output("InitializeSecurityContext for an alert", output);
+    } catch (...) {
+    }
+}
+
+void ClientBackend::apply_control_token(void* token, unsigned long size, const char* step)
+{
+    SecBuffer buffer{size, SECBUFFER_TOKEN, token};
+    SecBufferDesc desc{SECBUFFER_VERSION, 1, &buffer};
+    const SECURITY_STATUS status = sspi().ApplyControlToken(context_.get(), &desc);
+    if (status != SEC_E_OK)
+        fail_sspi(step, status);
+}
+
+void ClientBackend::generate_control_output(const char* step, ByteQueue& output)
+{
+    SecBuffer buffer{0, SECBUFFER_TOKEN, nullptr};
+    SecBufferDesc output_desc{SECBUFFER_VERSION, 1, &buffer};
+    ULONG attributes = 0;
+    TimeStamp expiry{};
+    const SECURITY_STATUS status = sspi().InitializeSecurityContextW(
+        credentials_.get(), context_.get(), target_name_.empty() ? nullptr : target_name_.data(), kContextRequest,
+        0, 0, nullptr, 0, context_.get(), &output_desc, &attributes, &expiry);
+    const ContextBuffer token(buffer.pvBuffer);
+
+    // Windows returns SEC_E_OK with the close_notify token. SEC_I_CONTEXT_EXPIRED
+    // is accepted too, as other SChannel clients do after a shutdown.
+    if (status != SEC_E_OK && status != SEC_I_CONTINUE_NEEDED && status != SEC_I_CONTEXT_EXPIRED)
+        fail_sspi(step, status);
+    append_buffer(output, buffer);
+}
+
+} // namespace schan::schannel

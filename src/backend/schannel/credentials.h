@@ -1,0 +1,28 @@
+// Client credentials for SChannel: which protocol versions a connection may
+// use and how the server's certificate is checked.
+#pragma once
+
+#include <windows.h>
+
+#include <string>
+
+#include "backend/schannel/handles.h"
+#include "core/config.h"
+
+namespace schan::schannel {
+
+// Returns the SP_PROT_*_CLIENT bits of the versions in [config.min_version,
+// config.max_version]; a max_version of SCHAN_TLS_DEFAULT means TLS 1.3.
+DWORD enabled_client_protocols(const Config& config) noexcept;
+
+// Returns "TLS 1.2 to TLS 1.3" or "TLS 1.3 only" for messages.
+std::string describe_version_range(const Config& config);
+
+// Acquires outbound credentials that enable only the configured versions,
+// with manual certificate validation and no default client certificate.
+// Tries SCH_CREDENTIALS first and falls back to SCHANNEL_CRED where the
+// provider rejects or ignores it. Throws SCHAN_E_UNSUPPORTED_VERSION when the
+// provider cannot serve any version in the range.
+CredentialsHandle acquire_client_credentials(const Config& config);
+
+} // namespace schan::schannel
