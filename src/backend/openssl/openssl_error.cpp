@@ -32,10 +32,24 @@ bool is_version_failure(unsigned long code) noexcept
            is_ssl_reason(code, SSL_R_INAPPROPRIATE_FALLBACK);
 }
 
+// Returns the long name of an alert. OpenSSL 3.0's SSL_alert_desc_string_long()
+// returns "unknown" for some TLS 1.3 alerts (RFC 8446 section 6), so those
+// come from this table.
+std::string alert_name(int description)
+{
+    switch (description) {
+    case 109: return "missing extension";
+    case 115: return "unknown PSK identity";
+    case 116: return "certificate required";
+    case 120: return "no application protocol";
+    default: return SSL_alert_desc_string_long(description);
+    }
+}
+
 // Formats "handshake failure (40)" for an alert description value.
 std::string describe_alert(int description)
 {
-    return std::string(SSL_alert_desc_string_long(description)) + " (" + std::to_string(description) + ")";
+    return alert_name(description) + " (" + std::to_string(description) + ")";
 }
 
 // Appends what OpenSSL reported: the queue and any alert sent.
