@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -185,11 +186,18 @@ const char* password(const Options& options)
     return value;
 }
 
-schan_config* make_config(const Options& options)
+struct ConfigFree {
+    void operator()(schan_config* config) const { schan_config_free(config); }
+};
+using ConfigPtr = std::unique_ptr<schan_config, ConfigFree>;
+
+ConfigPtr make_config(const Options& options)
 {
-    schan_config* config = nullptr;
-    if (schan_config_new(&config) != SCHAN_OK)
+    schan_config* created = nullptr;
+    if (schan_config_new(&created) != SCHAN_OK)
         throw std::runtime_error("out of memory");
+    ConfigPtr owner(created);
+    schan_config* config = owner.get();
 
     if (!options.pkcs12_file.empty()) {
         check_config(schan_config_load_pkcs12_file(config, options.pkcs12_file.c_str(), password(options)), config);
@@ -207,7 +215,7 @@ schan_config* make_config(const Options& options)
     check_config(schan_config_set_client_auth(config, options.client_auth), config);
     for (const auto& protocol : options.alpn)
         check_config(schan_config_add_alpn(config, protocol.c_str()), config);
-    return config;
+    return owner;
 }
 
 void close_socket(NativeSocket handle)
@@ -583,7 +591,7 @@ int run(int argc, char** argv)
         return kExitUsage;
     }
 
-    schan_config* config = nullptr;
+    ConfigPtr config;
     try {
         config = make_config(options);
     } catch (const std::exception& error) {
@@ -601,7 +609,7 @@ int run(int argc, char** argv)
         for (unsigned long number = 1;; ++number) {
             std::string peer;
             const NativeSocket client = listener.accept(peer);
-            const bool clean = serve(config, options, client, peer, number);
+            const bool clean = serve(config.get(), options, client, peer, number);
             if (options.once) {
                 exit_code = clean ? kExitClean : kExitTlsError;
                 break;
@@ -611,7 +619,6 @@ int run(int argc, char** argv)
         std::fprintf(stderr, "schan-server: %s\n", error.what());
         exit_code = kExitNetwork;
     }
-    schan_config_free(config);
     return exit_code;
 }
 

@@ -103,6 +103,41 @@ TEST(MemoryPair, ServerPeerChainLeafFirst)
     EXPECT_EQ(std::vector<std::uint8_t>(der, der + length), pem_to_der(Pki::read("root.pem")));
 }
 
+struct RevocationCase {
+    const char* name;
+    schan_revocation_mode mode;
+    schan_status expected;
+};
+
+class MemoryPairRevocation : public ::testing::TestWithParam<RevocationCase> {};
+
+// The test PKI publishes no CRLs, so only the strict mode fails.
+TEST_P(MemoryPairRevocation, WithoutCrls)
+{
+    const RevocationCase& test_case = GetParam();
+    ConfigHandle client_config;
+    ConfigHandle server_config;
+    configure_test_client(client_config.get());
+    configure_test_server(server_config.get());
+    ASSERT_EQ(schan_config_set_revocation_mode(client_config.get(), test_case.mode), SCHAN_OK);
+
+    MemoryLink link(new_client(client_config), new_server(server_config), 17);
+    const bool completed = link.handshake();
+    EXPECT_EQ(completed, test_case.expected == SCHAN_OK);
+    EXPECT_EQ(link.client_status(), test_case.expected) << schan_last_error(link.client());
+    if (test_case.expected == SCHAN_E_REVOCATION_UNKNOWN) {
+        EXPECT_NE(std::string(schan_last_error(link.client())).find("X509_V_ERR_UNABLE_TO_GET_CRL"), std::string::npos)
+            << schan_last_error(link.client());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, MemoryPairRevocation,
+    ::testing::Values(RevocationCase{"BestEffort", SCHAN_REVOCATION_BEST_EFFORT, SCHAN_OK},
+                      RevocationCase{"Strict", SCHAN_REVOCATION_STRICT, SCHAN_E_REVOCATION_UNKNOWN},
+                      RevocationCase{"Off", SCHAN_REVOCATION_OFF, SCHAN_OK}),
+    [](const ::testing::TestParamInfo<RevocationCase>& param_info) { return std::string(param_info.param.name); });
+
 struct AlpnCase {
     const char* name;
     std::vector<const char*> client;
