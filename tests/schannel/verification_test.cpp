@@ -1,7 +1,7 @@
 // Unit tests of the SChannel backend's manual certificate verification. They
-// need no TLS connection: each test puts the generated test certificates into
-// a memory store, as SChannel hands them over after a handshake (the leaf's
-// context, whose hCertStore also contains what the server sent), and calls
+// need no TLS connection. Each test puts the generated test certificates into
+// a memory store as SChannel hands them over after a handshake: the leaf's
+// context, whose hCertStore also contains what the server sent. Then it calls
 // verify_server_certificate() or peer_chain() directly.
 #include <gtest/gtest.h>
 
@@ -26,6 +26,7 @@ namespace {
 
 using schan::Config;
 using schan::Der;
+using schan::test::Peer;
 using schan::test::Pki;
 
 struct StoreCloser {
@@ -125,6 +126,41 @@ std::vector<std::uint8_t> bytes(std::initializer_list<int> values)
     for (const int value : values)
         result.push_back(static_cast<std::uint8_t>(value));
     return result;
+}
+
+// A CRL distribution point on 127.0.0.1 started by the peer host, with its
+// own leaf certificate (DNS:localhost, issued by the test intermediate) whose
+// CRL distribution point names the server. `mode` is "good", "revoked" or
+// "silent" (accepts connections and never responds), as crl_server.py describes.
+class CrlServer {
+public:
+    explicit CrlServer(const std::string& mode)
+        : peer_(Peer::start({"python3", script(), "{port}", "{pki}", mode}, std::chrono::seconds(180)))
+    {
+    }
+
+    // The leaf's PKI file, as Pki::read() takes it.
+    [[nodiscard]] std::string leaf_file() const { return "crl-" + std::to_string(peer_.port()) + "/leaf.pem"; }
+
+    [[nodiscard]] const Peer& peer() const { return peer_; }
+
+private:
+    // crl_server.py is next to this file. The peer host runs it on the Linux
+    // side, also in the Wine build, so the source path works for both.
+    static std::string script()
+    {
+        const std::string source = __FILE__;
+        return source.substr(0, source.find_last_of("/\\") + 1) + "crl_server.py";
+    }
+
+    Peer peer_;
+};
+
+Config trust_test_root(schan_revocation_mode revocation_mode)
+{
+    Config config = trust_test_root();
+    config.revocation_mode = revocation_mode;
+    return config;
 }
 
 } // namespace
@@ -576,4 +612,71 @@ TEST(PeerChain, ReturnsLeafAloneForSelfSigned)
 TEST(PeerChain, EmptyWithoutCertificate)
 {
     EXPECT_TRUE(schan::schannel::peer_chain(nullptr, trust_test_root()).empty());
+}
+
+// --- Revocation against a CRL server -------------------------------------------
+
+// Only one check of the revoked certificate: Wine 8 caches a CRL result per
+// certificate in the prefix and stores a revoked one as good, so a second
+// check would pass.
+TEST(Revocation, RejectsRevokedLeaf)
+{
+    const CrlServer crl_server("revoked");
+    const ServerCertificate server({crl_server.leaf_file(), "inter.pem"});
+    const Outcome outcome = verify(server, trust_test_root(SCHAN_REVOCATION_BEST_EFFORT), "localhost");
+
+    EXPECT_EQ(outcome.status, SCHAN_E_CERT_REVOKED) << outcome.message;
+    EXPECT_EQ(outcome.backend_code, static_cast<std::uint32_t>(CRYPT_E_REVOKED));
+    EXPECT_NE(outcome.message.find("'CN=localhost' is revoked"), std::string::npos) << outcome.message;
+    EXPECT_NE(crl_server.peer().output().find("GET /"), std::string::npos) << crl_server.peer().output();
+}
+
+TEST(Revocation, AcceptsLeafListedAsGood)
+{
+    const CrlServer crl_server("good");
+    const ServerCertificate server({crl_server.leaf_file(), "inter.pem"});
+
+    EXPECT_TRUE(verifies_as(server, trust_test_root(SCHAN_REVOCATION_BEST_EFFORT), "localhost", SCHAN_OK));
+    EXPECT_NE(crl_server.peer().output().find("GET /"), std::string::npos) << crl_server.peer().output();
+}
+
+// The leaf's status is known, but the intermediate names no CRL distribution
+// point, so strict mode fails on the intermediate.
+TEST(Revocation, StrictNamesCertificateWithoutCrl)
+{
+    const CrlServer crl_server("good");
+    const ServerCertificate server({crl_server.leaf_file(), "inter.pem"});
+    const Outcome outcome = verify(server, trust_test_root(SCHAN_REVOCATION_STRICT), "localhost");
+
+    EXPECT_EQ(outcome.status, SCHAN_E_REVOCATION_UNKNOWN) << outcome.message;
+    EXPECT_NE(outcome.message.find("the revocation status of 'CN=schan test intermediate' could not be determined"),
+              std::string::npos) << outcome.message;
+}
+
+// A CRL server that never responds must not stall the handshake: the URL
+// retrieval timeout bounds each chain build (7.5 s measured under Wine 8).
+TEST(Revocation, StalledCrlServerIsBounded)
+{
+    const CrlServer crl_server("silent");
+    const ServerCertificate server({crl_server.leaf_file(), "inter.pem"});
+
+    const struct {
+        schan_revocation_mode mode;
+        schan_status expected;
+    } cases[] = {
+        {SCHAN_REVOCATION_STRICT, SCHAN_E_REVOCATION_UNKNOWN},
+        {SCHAN_REVOCATION_BEST_EFFORT, SCHAN_OK},
+        {SCHAN_REVOCATION_OFF, SCHAN_OK},
+    };
+    for (const auto& test_case : cases) {
+        const auto started = std::chrono::steady_clock::now();
+        const Outcome outcome = verify(server, trust_test_root(test_case.mode), "localhost");
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+
+        EXPECT_EQ(outcome.status, test_case.expected)
+            << "revocation mode " << test_case.mode << ": " << outcome.message;
+        EXPECT_LT(elapsed, std::chrono::seconds(30)) << "revocation mode " << test_case.mode;
+    }
+    EXPECT_NE(crl_server.peer().output().find("accepted connection"), std::string::npos)
+        << crl_server.peer().output();
 }
