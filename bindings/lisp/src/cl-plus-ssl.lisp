@@ -63,7 +63,7 @@ the TLS stream, or with EXTERNAL-FORMAT a flexi-streams character stream
 over it. CERTIFICATE and KEY are PEM files, PASSWORD the key's password;
 PKCS12 is a PKCS#12 file to use instead. VERIFY asks for a client
 certificate: NIL (the default) does not, :OPTIONAL accepts clients without
-one, :REQUIRED rejects them; it is checked against CA-FILE when given, else
+one, :REQUIRED rejects them. It is checked against CA-FILE when given, else
 against the system's roots. ALPN-PROTOCOLS lists the protocols the server
 accepts, in order of preference."
   (check-type verify (member nil :optional :required))

@@ -11,7 +11,7 @@
                  :documentation "The provider's raw error code (SECURITY_STATUS or OpenSSL code), for logs.")
    (token :initarg :token :initform nil :accessor schannel-error-token
           :documentation "Octets that schan queued for the peer before failing (usually a fatal
-alert), or NIL. The token-level API leaves sending them to the caller; streams send them."))
+alert), or NIL. Streams send them, but with the token-level API the caller must."))
   (:report (lambda (condition stream)
              (format stream "~A (~A)"
                      (schannel-error-message condition)
@@ -44,7 +44,7 @@ name, invalid, or missing where one is required."))
 
 (define-condition schannel-peer-closed (schannel-error) ()
   (:documentation "The peer sent close_notify and every byte before it was returned. Signalled by
-DECRYPT-MESSAGE when no plaintext is left; streams report end of file instead."))
+DECRYPT-MESSAGE when no plaintext is left. Streams report end of file instead."))
 
 (defun condition-class-for-status (status)
   (case status

@@ -19,7 +19,7 @@
 (in-package #:schannel)
 
 (defun native-path (path)
-  "Returns PATH as a native file name; a relative pathname is merged with *DEFAULT-PATHNAME-DEFAULTS*."
+  "Returns PATH as a native file name, merging a relative pathname with *DEFAULT-PATHNAME-DEFAULTS*."
   (etypecase path
     (string path)
     (pathname (uiop:native-namestring (merge-pathnames path)))))

@@ -67,7 +67,7 @@
                          :token (and (plusp (length token)) token))))
 
 (defun check-session-status (context status)
-  "Returns STATUS when it reports progress; signals the matching SCHANNEL-ERROR when it is an error."
+  "Returns STATUS when it reports progress, or signals the matching SCHANNEL-ERROR when it is an error."
   (when (error-status-p status)
     (error (session-error context status)))
   status)
@@ -93,7 +93,7 @@
           (return))))))
 
 (defun session-feed (context vector start end)
-  "Copies octets of VECTOR from START toward END into the session's input; returns how many it took."
+  "Copies octets of VECTOR from START toward END into the session's input and returns how many it took."
   (let ((count (min (- end start) +scratch-size+))
         (session (live-session context)))
     (replace (context-scratch context) vector :start2 start :end2 (+ start count))
@@ -106,7 +106,7 @@
   (check-session-status context (schan-feed-eof (live-session context))))
 
 (defun session-step (context)
-  "Drives the handshake; returns :OK, :NEED-INPUT or :HAVE-OUTPUT, or signals a SCHANNEL-ERROR."
+  "Drives the handshake. Returns :OK, :NEED-INPUT or :HAVE-OUTPUT, or signals a SCHANNEL-ERROR."
   (let ((status (check-session-status context (schan-step (live-session context)))))
     (when (eq status :ok)
       (setf (context-complete-p context) t))

@@ -3,7 +3,7 @@
 (in-package #:schannel)
 
 (defconstant +max-fragment-size+ 16384
-  "The largest plaintext of one TLS record; the stream encrypts its output in pieces of this size.")
+  "The largest plaintext of one TLS record, so the stream encrypts its output in pieces of this size.")
 
 (defclass schannel-stream (trivial-gray-streams:trivial-gray-stream-mixin
                            trivial-gray-streams:fundamental-binary-input-stream
@@ -270,7 +270,7 @@ already closed the connection: the close_notify cannot arrive then anyway."
 
 (defmethod close ((stream schannel-stream) &key abort)
   "Closes STREAM. Without ABORT it first sends the buffered output and
-close_notify; it does not wait for the peer's close_notify. Then it frees
+close_notify, without waiting for the peer's close_notify. Then it frees
 the session, closes the base stream (unless the stream was made with
 :CLOSE-BASE-STREAM NIL) and calls the close callback."
   (when (open-stream-p stream)
@@ -288,7 +288,7 @@ the session, closes the base stream (unless the stream was made with
 ;;; Constructors
 
 (defun wrap-base-stream (context base-stream close-callback close-base-stream)
-  "Returns a stream for CONTEXT over BASE-STREAM after the handshake; frees CONTEXT when the handshake fails."
+  "Returns a stream for CONTEXT over BASE-STREAM after the handshake, or frees CONTEXT when the handshake fails."
   (let ((stream (make-instance 'schannel-stream
                                :base-stream base-stream :context context
                                :close-callback close-callback

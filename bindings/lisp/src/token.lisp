@@ -95,7 +95,7 @@ Returns three values:
 - whether the handshake is complete.
 With TLS 1.3 the last token comes together with completion: send it. Any
 later call returns NIL and keeps the octets it is given for DECRYPT-MESSAGE.
-Signals a SCHANNEL-ERROR when the handshake fails; the condition's token, if
+Signals a SCHANNEL-ERROR when the handshake fails. The condition's token, if
 any, is an alert to send to the server."
   (if token
       (drive-handshake context token start (or end (length token)))
@@ -156,7 +156,7 @@ and SCHANNEL-TRUNCATED after FEED-END-OF-INPUT when no close_notify came."
           (when deferred
             (error deferred)))
         (when (context-peer-closed-p context)
-          (error (make-schannel-error :closed "the peer sent close_notify; no plaintext is left"))))
+          (error (make-schannel-error :closed "the peer sent close_notify and no plaintext is left"))))
       (values count (octet-buffer-length plaintext) (take-outbox context)))))
 
 (defun shutdown-context (context)

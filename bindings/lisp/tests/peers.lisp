@@ -98,7 +98,7 @@ because a probing connection would use up a peer that serves one connection."
   (uiop:process-alive-p (peer-process peer)))
 
 (defun wait-until (predicate &key (timeout 10) (interval 0.02))
-  "Calls PREDICATE until it returns true or TIMEOUT seconds passed; returns its last value."
+  "Calls PREDICATE until it returns true or TIMEOUT seconds passed, and returns its last value."
   (let ((deadline (+ (get-internal-real-time) (* timeout internal-time-units-per-second))))
     (loop
       (let ((value (funcall predicate)))

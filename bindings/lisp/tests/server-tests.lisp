@@ -43,7 +43,7 @@
    :name name))
 
 (defun join-result (thread &key (timeout 60))
-  "Waits for THREAD and returns its value; re-signals its error."
+  "Waits for THREAD and returns its value, or re-signals its error."
   (destructuring-bind (kind value) (sb-thread:join-thread thread :timeout timeout)
     (if (eq kind :error)
         (error value)

@@ -192,7 +192,7 @@
                'schannel-error))))
 
 (test stream-alpn
-  "The :ALPN option offers protocols; the server's choice is returned."
+  "The :ALPN option offers protocols and the server's choice is returned."
   (with-peer (server (s-server-command "-www" "-alpn" "http/1.1"))
     (with-client-stream (stream (peer-port server) :alpn '("h2" "http/1.1"))
       (is (string= "http/1.1" (selected-alpn-protocol stream)))))
@@ -238,7 +238,7 @@
 
 (defun exchange-after-server-command (command &rest options)
   "Connects to an interactive openssl s_server, has it run COMMAND (a stdin
-command such as \"K\" or \"r\") and then send a line; returns the line read
+command such as \"K\" or \"r\") and then send a line. Returns the line read
 and whether the server printed the line the client sent afterwards."
   (with-peer (server (apply #'s-server-command options))
     (with-client-stream (stream (peer-port server))

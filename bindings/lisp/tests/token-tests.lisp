@@ -50,7 +50,7 @@
         (coerce (nreverse octets) '(simple-array (unsigned-byte 8) (*)))))))
 
 (defun token-handshake (context stream &key (settle 0))
-  "Runs the handshake loop; returns the EXTRA count of the call that returned NIL."
+  "Runs the handshake loop and returns the EXTRA count of the call that returned NIL."
   (let ((token (initialize-client-context context))
         (extra 0))
     (loop while token
@@ -65,7 +65,7 @@
     extra))
 
 (defun decrypt-to-end (context stream)
-  "Decrypts everything the peer sends until its close_notify; returns the plaintext octets."
+  "Decrypts everything the peer sends until its close_notify and returns the plaintext octets."
   (let ((plaintext (make-array 0 :element-type '(unsigned-byte 8) :adjustable t :fill-pointer 0))
         (buffer (make-array 20000 :element-type '(unsigned-byte 8))))
     (handler-case
