@@ -267,6 +267,37 @@ TEST_F(SchannelInjection, EmptyApplicationRecordIsNotCloseNotify)
     EXPECT_EQ(emptied, 1);
 }
 
+TEST_F(SchannelInjection, CorruptRecordIsProtocolError)
+{
+    // The hook flips one ciphertext byte of the first application-data
+    // record before it reaches the real DecryptMessage, as a network fault or
+    // an attacker would.
+    const std::string body = "a body that arrives damaged\n";
+    Peer server = Peer::start(python_peer("{peers}/close_notify_server.py", {"--body", body}));
+    auto client = connect_client(server.port());
+    ASSERT_EQ(client->handshake(), SCHAN_OK) << client->error() << "\n" << server.output();
+
+    int corrupted = 0;
+    sspi.decrypt_message = [&](PCtxtHandle context, PSecBufferDesc message, ULONG sequence, ULONG* quality) {
+        auto* record = static_cast<unsigned char*>(message->pBuffers[0].pvBuffer);
+        if (corrupted == 0 && record[0] == 23 && message->pBuffers[0].cbBuffer > 20) {
+            record[message->pBuffers[0].cbBuffer / 2] ^= 0x01;
+            ++corrupted;
+        }
+        return sspi.real().DecryptMessage(context, message, sequence, quality);
+    };
+
+    ASSERT_EQ(client->write("request\n"), SCHAN_OK) << client->error();
+    schan_status status = SCHAN_OK;
+    const std::string received = client->read_to_end(status);
+
+    EXPECT_EQ(received, "");
+    EXPECT_EQ(status, SCHAN_E_PROTOCOL) << client->error();
+    EXPECT_EQ(corrupted, 1);
+    EXPECT_NE(client->error().find("DecryptMessage failed"), std::string::npos) << client->error();
+    EXPECT_EQ(schan_get_state(client->session()), SCHAN_STATE_FAILED);
+}
+
 // --- Cipher suite -------------------------------------------------------------
 
 namespace {

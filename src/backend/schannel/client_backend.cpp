@@ -109,6 +109,17 @@ unsigned long alert_for_certificate_error(schan_status status) noexcept
     }
 }
 
+// Returns the schan status for a failed DecryptMessage. Wine 8 returns
+// SEC_E_INTERNAL_ERROR for every GnuTLS record error, a failed MAC check
+// included; Windows returns SEC_E_DECRYPT_FAILURE or SEC_E_MESSAGE_ALTERED.
+schan_status decrypt_failure_status(SECURITY_STATUS status) noexcept
+{
+    const schan_status mapped = map_sspi_status(status);
+    if (status == SEC_E_INTERNAL_ERROR || mapped == SCHAN_E_HANDSHAKE_FAILED)
+        return SCHAN_E_PROTOCOL;
+    return mapped;
+}
+
 std::string version_label(std::uint16_t version)
 {
     switch (version) {
@@ -360,8 +371,12 @@ void ClientBackend::fail_handshake(SECURITY_STATUS status)
     const std::string step = phase_ == Phase::post_handshake
                                  ? "InitializeSecurityContext for a post-handshake message"
                                  : "InitializeSecurityContext";
-    if (!peer_alert_)
-        fail_sspi(step, status);
+    if (!peer_alert_) {
+        // Wine 8 returns SEC_E_INTERNAL_ERROR for every GnuTLS handshake
+        // error, which is a failed handshake rather than a bug in schan.
+        const schan_status mapped = status == SEC_E_INTERNAL_ERROR ? SCHAN_E_HANDSHAKE_FAILED : map_sspi_status(status);
+        fail_sspi(mapped, step, status);
+    }
 
     // A received alert explains the failure better than SChannel's status.
     const schan_status mapped = !peer_alert_->encrypted && peer_alert_->description == kProtocolVersionAlert
@@ -426,7 +441,7 @@ DecryptProgress ClientBackend::decrypt(gsl::span<std::byte> input, ByteQueue& pl
                 fail(SCHAN_E_ALERT_RECEIVED, "the server sent an alert, and DecryptMessage failed: " +
                                                  describe_status(status),
                      static_cast<std::uint32_t>(status));
-            fail_sspi("DecryptMessage", status);
+            fail_sspi(decrypt_failure_status(status), "DecryptMessage", status);
         }
     }
     return {offset, RecordEvent::none};
@@ -453,7 +468,8 @@ void ClientBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& out
     const SECURITY_STATUS status = sspi().EncryptMessage(context_.get(), 0, &message, 0);
     if (status != SEC_E_OK) {
         output.commit(0);
-        fail_sspi("EncryptMessage", status);
+        const schan_status mapped = map_sspi_status(status);
+        fail_sspi(mapped == SCHAN_E_HANDSHAKE_FAILED ? SCHAN_E_INTERNAL : mapped, "EncryptMessage", status);
     }
     output.commit(pack_record(record, buffers, 3));
 }
