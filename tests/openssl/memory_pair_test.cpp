@@ -141,6 +141,46 @@ INSTANTIATE_TEST_SUITE_P(
                       TrustCase{"NoneAcceptsUntrusted", SCHAN_VERIFY_NONE, false, SCHAN_OK}),
     [](const ::testing::TestParamInfo<TrustCase>& param_info) { return std::string(param_info.param.name); });
 
+struct NameCase {
+    const char* name;
+    const char* certificate;  // PKI file stem, sent with inter.pem
+    const char* server_name;
+    schan_status expected;
+};
+
+class MemoryPairName : public ::testing::TestWithParam<NameCase> {};
+
+TEST_P(MemoryPairName, Checked)
+{
+    const NameCase& test_case = GetParam();
+    ConfigHandle client_config;
+    ConfigHandle server_config;
+    configure_test_client(client_config.get());
+    const std::string stem = test_case.certificate;
+    const std::string chain = Pki::read(stem + ".pem") + Pki::read("inter.pem");
+    const std::string key = Pki::read(stem + ".key");
+    ASSERT_EQ(schan_config_load_cert_chain_pem(server_config.get(), chain.data(), chain.size(), key.data(),
+                                               key.size(), nullptr),
+              SCHAN_OK)
+        << server_config.error();
+
+    schan_session* client = nullptr;
+    ASSERT_EQ(schan_client_new(client_config.get(), test_case.server_name, &client), SCHAN_OK);
+    MemoryLink link(client, new_server(server_config), 23);
+    EXPECT_EQ(link.handshake(), test_case.expected == SCHAN_OK);
+    EXPECT_EQ(link.client_status(), test_case.expected) << schan_last_error(link.client());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, MemoryPairName,
+    ::testing::Values(NameCase{"Ipv6LiteralMatchesIpSan", "leaf-ip", "::1", SCHAN_OK},
+                      NameCase{"Ipv4LiteralMatchesIpSan", "leaf-ip", "127.0.0.1", SCHAN_OK},
+                      NameCase{"Ipv6LiteralAgainstDnsSan", "leaf", "::1", SCHAN_E_CERT_NAME_MISMATCH},
+                      NameCase{"DnsNameAgainstIpSan", "leaf-ip", "localhost", SCHAN_E_CERT_NAME_MISMATCH},
+                      NameCase{"OtherIpv6Literal", "leaf-ip", "::2", SCHAN_E_CERT_NAME_MISMATCH},
+                      NameCase{"UppercaseDnsName", "leaf", "LOCALHOST", SCHAN_OK}),
+    [](const ::testing::TestParamInfo<NameCase>& param_info) { return std::string(param_info.param.name); });
+
 struct RevocationCase {
     const char* name;
     schan_revocation_mode mode;
