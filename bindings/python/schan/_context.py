@@ -59,6 +59,8 @@ class SSLContext:
 
     sslsocket_class = None  # set by the package: SSLSocket
     sslobject_class = None  # set by the package: SSLObject
+    # Bound here so that __del__ still finds it while the interpreter shuts down.
+    _free_config = lib.schan_config_free
 
     def __init__(self, protocol=None):
         if protocol is None:
@@ -95,7 +97,7 @@ class SSLContext:
     def __del__(self):
         config, self._config = getattr(self, "_config", None), None
         if config:
-            lib.schan_config_free(config)
+            self._free_config(config)
 
     # -- simple attributes -------------------------------------------------
 

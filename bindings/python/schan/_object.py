@@ -194,7 +194,7 @@ class SSLObject(_TlsConnection):
         self._server_side = server_side
         self._server_hostname = server_hostname
         self._transport = _BioTransport(incoming, outgoing)
-        self.session = session
+        self.session = session  # raises NotImplementedError unless None
         self._tls = context._new_session(server_side, server_hostname)
         return self
 

@@ -2,10 +2,11 @@
 
 Session runs the sans-IO loop of schan.h over a transport: an object with
 _raw_receive_into(view, deadline), which returns 0 at the end of stream,
-and _raw_send(view, deadline), which returns the bytes it accepted. SSLObject uses memory
-BIOs as the transport, SSLSocket the socket itself. Each bulk transfer is one
-ctypes call on a whole buffer (schan_feed, schan_take_output, schan_encrypt,
-schan_decrypt), and the buffers are allocated once per session.
+and _raw_send(view, deadline), which returns the bytes it accepted.
+SSLObject uses memory BIOs as the transport, SSLSocket the socket itself.
+Each bulk transfer is one ctypes call on a whole buffer (schan_feed,
+schan_take_output, schan_encrypt, schan_decrypt), and the buffers are
+allocated once per session.
 
 Locks: schan allows one thread at a time per session, and ssl users often
 read in one thread while another writes. `_read_lock` and `_write_lock`
@@ -37,7 +38,7 @@ PLAINTEXT_SIZE = 64 * 1024
 
 
 def _buffer(size):
-    """Return (bytearray, its address, a memoryview of it) for a reusable buffer."""
+    """Return a reusable buffer: (bytearray, its address, a memoryview of it, the ctypes view that pins it)."""
     storage = bytearray(size)
     # The ctypes view pins the bytearray: it can no longer be resized, so
     # the address stays valid for the session's life.
@@ -76,13 +77,16 @@ class Session:
         # or leaves with the next records from schan_encrypt().
         self._output_queued = False
         self._write_committed = 0     # plaintext of an interrupted write, already encrypted
-        self._stash = bytearray()     # plaintext decrypted while a write waited for input
+        # Plaintext decrypted ahead of a read: by pending(), or while a write
+        # waited for a post-handshake exchange to finish.
+        self._stash = bytearray()
         self.handshake_done = False
         self.close_sent = False
         self.close_received = False
         self._info = None
 
     def free(self):
+        """Free the native session. Runs when the last reference goes, so no call is in progress."""
         with self._lock:
             handle, self._handle = self._handle, None
         if handle:
@@ -207,9 +211,6 @@ class Session:
             else:
                 raise self._error(status)
 
-    def stash_size(self):
-        return len(self._stash)
-
     def _take_stash(self, address, capacity):
         """Move up to `capacity` stashed bytes to `address`. Needs _lock."""
         count = min(capacity, len(self._stash))
@@ -279,15 +280,24 @@ class Session:
             return bytes(self._plain_view[:count])
 
     def pending(self):
-        """Decrypt what is already buffered, without I/O; return the plaintext available."""
-        with self._read_lock, self._lock:
-            if self._handle is None or not self.handshake_done or self.close_received:
-                return len(self._stash)
-            while True:
-                status, count = self._decrypt_buffered(self._plain_address, PLAINTEXT_SIZE)
-                if status != native.OK or count == 0:
+        """Decrypt what is already buffered, without I/O; return the plaintext available.
+
+        While another thread reads, return only what was decrypted before,
+        because waiting for that read could block.
+        """
+        if not self._read_lock.acquire(blocking=False):
+            return len(self._stash)
+        try:
+            with self._lock:
+                if self._handle is None or not self.handshake_done or self.close_received:
                     return len(self._stash)
-                self._stash += self._plain_view[:count]
+                while True:
+                    status, count = self._decrypt_buffered(self._plain_address, PLAINTEXT_SIZE)
+                    if status != native.OK or count == 0:
+                        return len(self._stash)
+                    self._stash += self._plain_view[:count]
+        finally:
+            self._read_lock.release()
 
     def write(self, transport, data, deadline=None):
         """Encrypt and send `data` (any bytes-like object); return the bytes consumed.

@@ -53,6 +53,9 @@ class SSLSocket(_TlsConnection, socket.socket):
                 raise ValueError("session can only be specified in client mode")
         if context.check_hostname and not server_hostname and not server_side:
             raise ValueError("check_hostname requires server_hostname")
+        if session is not None:
+            raise NotImplementedError("schan does not support setting a TLS session for resumption")
+        server_hostname = context._encode_hostname(server_hostname)
 
         kwargs = dict(family=sock.family, type=sock.type, proto=sock.proto, fileno=sock.fileno())
         self = cls.__new__(cls, **kwargs)
@@ -62,11 +65,10 @@ class SSLSocket(_TlsConnection, socket.socket):
 
         self._context = context
         self._server_side = server_side
-        self._server_hostname = context._encode_hostname(server_hostname)
+        self._server_hostname = server_hostname
         self.do_handshake_on_connect = do_handshake_on_connect
         self.suppress_ragged_eofs = suppress_ragged_eofs
         self._tls = None
-        self.session = session
         self.settimeout(sock_timeout)
         self._connected = self._is_connected()
 
@@ -78,7 +80,8 @@ class SSLSocket(_TlsConnection, socket.socket):
                         raise ValueError("do_handshake_on_connect should not be specified for "
                                          "non-blocking sockets")
                     self.do_handshake()
-            except (OSError, ValueError):
+            except Exception:
+                # Like ssl, a failed handshake closes the socket, which owns the descriptor now.
                 self.close()
                 raise
         return self

@@ -38,14 +38,14 @@ def counting(monkeypatch):
 def serve_sink_then_source(context):
     """Read TRANSFER bytes, then send TRANSFER bytes back, then close cleanly."""
     def handler(connection):
-        tls = context.wrap_socket(connection, server_side=True)
-        remaining = TRANSFER
-        while remaining:
-            remaining -= len(tls.recv(MIB))
-        block = b"s" * MIB
-        for _ in range(TRANSFER // MIB):
-            tls.sendall(block)
-        tls.unwrap()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            remaining = TRANSFER
+            while remaining:
+                remaining -= len(tls.recv(MIB))
+            block = b"s" * MIB
+            for _ in range(TRANSFER // MIB):
+                tls.sendall(block)
+            tls.unwrap()
     return handler
 
 

@@ -21,19 +21,19 @@ def server_context(schan_module, pki):
 def serve_echo(context):
     """Return a handler that echoes over TLS until close_notify, then replies to it."""
     def handler(connection):
-        tls = context.wrap_socket(connection, server_side=True)
-        info = {"version": tls.version(), "cipher": tls.cipher(), "alpn": tls.selected_alpn_protocol(),
-                "peer": tls.getpeercert()}
-        digest = hashlib.sha256()
-        while True:
-            data = tls.recv(65536)
-            if not data:
-                break
-            digest.update(data)
-            tls.sendall(data)
-        tls.unwrap()
-        info["digest"] = digest.digest()
-        return info
+        with context.wrap_socket(connection, server_side=True) as tls:
+            info = {"version": tls.version(), "cipher": tls.cipher(), "alpn": tls.selected_alpn_protocol(),
+                    "peer": tls.getpeercert()}
+            digest = hashlib.sha256()
+            while True:
+                data = tls.recv(65536)
+                if not data:
+                    break
+                digest.update(data)
+                tls.sendall(data)
+            tls.unwrap()
+            info["digest"] = digest.digest()
+            return info
     return handler
 
 

@@ -152,20 +152,20 @@ def test_system_roots_do_not_trust_test_root(s_server, schan_module):
 
 def serve_then_truncate(context):
     def handler(connection):
-        tls = context.wrap_socket(connection, server_side=True)
-        tls.recv(100)
-        tls.sendall(b"partial body")
-        # ssl's close() sends no close_notify: the client sees a truncation.
-        tls.close()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(100)
+            tls.sendall(b"partial body")
+            # ssl's close() sends no close_notify: the client sees a truncation.
+            tls.close()
     return handler
 
 
 def serve_then_close_notify(context):
     def handler(connection):
-        tls = context.wrap_socket(connection, server_side=True)
-        tls.recv(100)
-        tls.sendall(b"complete body")
-        tls.unwrap()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(100)
+            tls.sendall(b"complete body")
+            tls.unwrap()
     return handler
 
 
@@ -263,16 +263,16 @@ def test_plaintext_peer_raises_ssl_error(thread_server, client_context, ssl_clie
 
 def serve_echo(context):
     def handler(connection):
-        tls = context.wrap_socket(connection, server_side=True)
-        total = 0
-        while True:
-            data = tls.recv(65536)
-            if not data:
-                break
-            tls.sendall(data)
-            total += len(data)
-        tls.unwrap()
-        return total
+        with context.wrap_socket(connection, server_side=True) as tls:
+            total = 0
+            while True:
+                data = tls.recv(65536)
+                if not data:
+                    break
+                tls.sendall(data)
+                total += len(data)
+            tls.unwrap()
+            return total
     return handler
 
 
@@ -298,6 +298,25 @@ def test_large_transfer_with_reader_and_writer_threads(thread_server, ssl_server
     assert server.join() == [len(payload)]
 
 
+def test_echo_through_schan_server(schan_server, client_context):
+    peer, port = schan_server("--echo", "--alpn", "h2,http/1.1")
+    client_context.set_alpn_protocols(["http/1.1"])
+    payload = os.urandom(2 * 1024 * 1024)
+    with connect(client_context, port) as tls:
+        assert tls.selected_alpn_protocol() == "http/1.1"
+        writer = threading.Thread(target=tls.sendall, args=(payload,))
+        writer.start()
+        received = bytearray()
+        while len(received) < len(payload):
+            chunk = tls.recv(1 << 20)
+            assert chunk
+            received += chunk
+        writer.join()
+        tls.unwrap()
+    assert received == payload
+    assert peer.wait_for(r"closed cleanly"), peer.output
+
+
 def test_recv_into_read_and_makefile(s_server, client_context):
     _peer, port = s_server("-www")
     with connect(client_context, port) as tls:
@@ -320,11 +339,11 @@ def test_recv_into_read_and_makefile(s_server, client_context):
 
 def test_pending_reports_buffered_plaintext(thread_server, ssl_server_context, client_context):
     def handler(connection):
-        tls = ssl_server_context.wrap_socket(connection, server_side=True)
-        tls.recv(10)
-        tls.sendall(b"x" * 1000)
-        tls.recv(10)
-        tls.unwrap()
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(10)
+            tls.sendall(b"x" * 1000)
+            tls.recv(10)
+            tls.unwrap()
 
     server = thread_server(handler)
     with connect(client_context, server.port) as tls:
@@ -336,6 +355,24 @@ def test_pending_reports_buffered_plaintext(thread_server, ssl_server_context, c
         tls.sendall(b"done")
         tls.unwrap()
     server.join()
+
+
+def test_sendfile_sends_through_tls(thread_server, ssl_server_context, client_context, tmp_path):
+    content = os.urandom(300_000)
+    path = tmp_path / "payload.bin"
+    path.write_bytes(content)
+
+    def handler(connection):
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            data = read_to_end(tls)
+            tls.unwrap()
+            return data
+
+    server = thread_server(handler)
+    with connect(client_context, server.port) as tls, open(path, "rb") as file:
+        assert tls.sendfile(file, offset=1000) == len(content) - 1000
+        tls.unwrap()
+    assert server.join() == [content[1000:]]
 
 
 def test_connect_after_wrap(s_server, client_context):
@@ -385,12 +422,12 @@ def test_socket_methods_ssl_forbids(s_server, client_context, schan_module):
 
 def test_shutdown_drops_tls(thread_server, ssl_server_context, client_context):
     def handler(connection):
-        tls = ssl_server_context.wrap_socket(connection, server_side=True)
-        first = tls.recv(10)
-        try:
-            return first, tls.recv(10)
-        except ssl.SSLError as error:
-            return first, error
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            first = tls.recv(10)
+            try:
+                return first, tls.recv(10)
+            except ssl.SSLError as error:
+                return first, error
 
     server = thread_server(handler)
     with connect(client_context, server.port) as tls:
@@ -421,9 +458,9 @@ def test_read_timeout(thread_server, ssl_server_context, client_context):
     done = threading.Event()
 
     def handler(connection):
-        tls = ssl_server_context.wrap_socket(connection, server_side=True)
-        done.wait(IO_TIMEOUT)
-        tls.close()
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            done.wait(IO_TIMEOUT)
+            tls.close()
 
     server = thread_server(handler)
     with connect(client_context, server.port) as tls:
@@ -475,9 +512,9 @@ def test_non_blocking_handshake_waits_for_server(thread_server, ssl_server_conte
 
     def handler(connection):
         server_may_answer.wait(IO_TIMEOUT)
-        tls = ssl_server_context.wrap_socket(connection, server_side=True)
-        tls.sendall(b"ready")
-        tls.recv(10)
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            tls.sendall(b"ready")
+            tls.recv(10)
 
     server = thread_server(handler)
     raw = socket.create_connection(("127.0.0.1", server.port), timeout=IO_TIMEOUT)
@@ -517,18 +554,18 @@ def test_non_blocking_write_retries_like_ssl(thread_server, ssl_server_context, 
     start_reading = threading.Event()
 
     def handler(connection):
-        tls = ssl_server_context.wrap_socket(connection, server_side=True)
-        start_reading.wait(IO_TIMEOUT)
-        digest = hashlib.sha256()
-        total = 0
-        while True:
-            data = tls.recv(65536)
-            if not data:
-                break
-            digest.update(data)
-            total += len(data)
-        tls.unwrap()
-        return total, digest.digest()
+        with ssl_server_context.wrap_socket(connection, server_side=True) as tls:
+            start_reading.wait(IO_TIMEOUT)
+            digest = hashlib.sha256()
+            total = 0
+            while True:
+                data = tls.recv(65536)
+                if not data:
+                    break
+                digest.update(data)
+                total += len(data)
+            tls.unwrap()
+            return total, digest.digest()
 
     server = thread_server(handler)
     payload = os.urandom(16 * 1024 * 1024)
