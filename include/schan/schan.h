@@ -76,6 +76,13 @@ typedef struct schan_config schan_config;
 /** Opaque TLS session: one connection, client or server role. */
 typedef struct schan_session schan_session;
 
+/*
+ * Every enum ends with a *_FORCE_INT32 value, which is never used. It makes
+ * the enum 32 bits wide on every compiler and lets C++ receive any int value
+ * from an FFI caller without undefined behaviour, so that bad values can be
+ * rejected with SCHAN_E_INVALID_ARGUMENT.
+ */
+
 /**
  * Result of every schan call that can fail. Non-negative values report
  * progress; negative values are errors. The values are part of the ABI.
@@ -131,14 +138,18 @@ typedef enum schan_status {
     /** The private key does not belong to the certificate. */
     SCHAN_E_KEY_MISMATCH = -20,
     /** A server that requires a client certificate received none. */
-    SCHAN_E_CERT_REQUIRED = -21
+    SCHAN_E_CERT_REQUIRED = -21,
+
+    SCHAN_STATUS_FORCE_INT32 = 0x7FFFFFFF
 } schan_status;
 
 /** Protocol versions, by their wire value. 0 means "backend default". */
 typedef enum schan_tls_version {
     SCHAN_TLS_DEFAULT = 0,
     SCHAN_TLS_1_2 = 0x0303,
-    SCHAN_TLS_1_3 = 0x0304
+    SCHAN_TLS_1_3 = 0x0304,
+
+    SCHAN_TLS_VERSION_FORCE_INT32 = 0x7FFFFFFF
 } schan_tls_version;
 
 /** How the peer's certificate chain is checked. */
@@ -150,7 +161,9 @@ typedef enum schan_verify_mode {
     /** Trust the loaded CA certificates and the system roots. */
     SCHAN_VERIFY_CUSTOM_AND_SYSTEM = 2,
     /** Check nothing: no chain, no name, no expiry. Insecure; only on request. */
-    SCHAN_VERIFY_NONE = 3
+    SCHAN_VERIFY_NONE = 3,
+
+    SCHAN_VERIFY_MODE_FORCE_INT32 = 0x7FFFFFFF
 } schan_verify_mode;
 
 /** Certificate revocation checking. */
@@ -160,7 +173,9 @@ typedef enum schan_revocation_mode {
     /** Fail with SCHAN_E_REVOCATION_UNKNOWN when the status cannot be determined. */
     SCHAN_REVOCATION_STRICT = 1,
     /** Do not check revocation. */
-    SCHAN_REVOCATION_OFF = 2
+    SCHAN_REVOCATION_OFF = 2,
+
+    SCHAN_REVOCATION_MODE_FORCE_INT32 = 0x7FFFFFFF
 } schan_revocation_mode;
 
 /** Whether a server requests a certificate from clients. */
@@ -170,7 +185,9 @@ typedef enum schan_client_auth {
     /** Request one. A client without a certificate is accepted, one with an invalid certificate is not. */
     SCHAN_CLIENT_AUTH_OPTIONAL = 1,
     /** Require one; the handshake fails with SCHAN_E_CERT_REQUIRED when the client sends none. */
-    SCHAN_CLIENT_AUTH_REQUIRED = 2
+    SCHAN_CLIENT_AUTH_REQUIRED = 2,
+
+    SCHAN_CLIENT_AUTH_FORCE_INT32 = 0x7FFFFFFF
 } schan_client_auth;
 
 /** Session state, as returned by schan_get_state(). */
@@ -186,7 +203,9 @@ typedef enum schan_state {
     /** close_notify was both sent and received, or the peer's was received and ours queued. */
     SCHAN_STATE_CLOSED = 4,
     /** A fatal error occurred; schan_last_error() describes it. */
-    SCHAN_STATE_FAILED = 5
+    SCHAN_STATE_FAILED = 5,
+
+    SCHAN_STATE_FORCE_INT32 = 0x7FFFFFFF
 } schan_state;
 
 /* ------------------------------------------------------------------------- */

@@ -32,6 +32,7 @@ const char* status_name(schan_status status) noexcept
     case SCHAN_E_BAD_PASSWORD: return "SCHAN_E_BAD_PASSWORD";
     case SCHAN_E_KEY_MISMATCH: return "SCHAN_E_KEY_MISMATCH";
     case SCHAN_E_CERT_REQUIRED: return "SCHAN_E_CERT_REQUIRED";
+    case SCHAN_STATUS_FORCE_INT32: break;
     }
     return "SCHAN_E_UNKNOWN_STATUS";
 }

@@ -136,6 +136,9 @@ schan_status TlsConnection::finish_post_handshake()
             flush();
         } else if (status == SCHAN_NEED_INPUT) {
             flush();
+            // The exchange may have finished inside this call: then no more input is owed.
+            if (schan_get_state(session_) != SCHAN_STATE_RENEGOTIATING)
+                break;
             const schan_status fed = receive_and_feed();
             if (fed < 0)
                 return fed;
