@@ -1,11 +1,12 @@
 ;;;; CFFI definitions of include/schan/schan.h, in the header's order.
 ;;;;
 ;;;; Every function keeps its C name, with underscores written as hyphens.
-;;;; Statuses and other enums are keywords; an enum value that this file does
-;;;; not know (from a newer library) comes back as its integer. A :string
-;;;; parameter takes a Lisp string, or (cffi:null-pointer) where the header
-;;;; allows NULL. Keep this file in step with the header and with
-;;;; +SCHAN-ABI-VERSION+ in library.lisp.
+;;;; Statuses and other enums are keywords over a 32-bit int. The header's
+;;;; *_FORCE_INT32 values, which only fix that width, are left out. An enum
+;;;; value that this file does not know (from a newer library) comes back as
+;;;; its integer. A :string parameter takes a Lisp string, or
+;;;; (cffi:null-pointer) where the header allows NULL. Keep this file in step
+;;;; with the header and with +SCHAN-ABI-VERSION+ in library.lisp.
 
 (in-package #:schannel.ffi)
 

@@ -49,6 +49,11 @@
                (dolist (part parts)
                  (write-sequence (alexandria:read-file-into-byte-vector (merge-pathnames part folder))
                                  chain))))
+    ;; An encrypted copy of leaf.key, for the :password option with PEM keys.
+    (uiop:run-program (list "openssl" "pkey" "-in" (uiop:native-namestring (merge-pathnames "leaf.key" folder))
+                            "-aes256" "-passout" "pass:secret"
+                            "-out" (uiop:native-namestring (merge-pathnames "leaf-encrypted.key" folder)))
+                      :output *error-output* :error-output *error-output*)
     (setf *pki* folder)))
 
 (defun delete-pki ()

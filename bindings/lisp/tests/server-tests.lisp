@@ -258,6 +258,52 @@
             (close stream))
           (join-result server))))))
 
+(test lisp-pair-credentials-from-octets
+  "Certificates, keys, CA bundles and PKCS#12 data are also accepted as octets or PEM text."
+  (with-socket-pair (client-base server-base)
+    (let ((server
+            (run-in-thread
+             "schannel test server"
+             (lambda ()
+               (let ((stream (make-server-stream
+                              server-base
+                              :certificate (alexandria:read-file-into-byte-vector (pki "leaf-chain.pem"))
+                              :key (alexandria:read-file-into-byte-vector (pki "leaf.key"))
+                              :client-auth :required
+                              :ca-pem (uiop:read-file-string (pki "root.pem")))))
+                 (prog1 (peer-certificate stream)
+                   (write-sequence (ascii "octets") stream)
+                   (close stream)))))))
+      (with-deadline
+        (let ((stream (make-client-stream
+                       client-base "localhost"
+                       :ca-pem (alexandria:read-file-into-byte-vector (pki "root.pem"))
+                       :pkcs12 (alexandria:read-file-into-byte-vector (pki "client.p12"))
+                       :password "secret")))
+          (unwind-protect (is (string= "octets" (text (read-all stream))))
+            (close stream))
+          (is (= #x30 (aref (join-result server) 0))))))))
+
+(test encrypted-pem-key
+  "An encrypted PEM key loads with its password and signals :BAD-PASSWORD without it."
+  (let ((context (make-server-context :certificate (pki "leaf-chain.pem") :key (pki "leaf-encrypted.key")
+                                      :password "secret")))
+    (is (eq :handshake (context-state context)))
+    (free-context context))
+  (dolist (password '(nil "wrong"))
+    (let ((condition (handler-case (make-server-context :certificate (pki "leaf-chain.pem")
+                                                        :key (pki "leaf-encrypted.key")
+                                                        :password password)
+                       (schannel-error (condition) condition))))
+      (is (eq :bad-password (and condition (schannel-error-status condition)))))))
+
+(test key-mismatch
+  "A key that does not belong to the certificate signals :KEY-MISMATCH."
+  (let ((condition (handler-case (make-server-context :certificate (pki "leaf-chain.pem")
+                                                      :key (pki "wrong-name.key"))
+                     (schannel-error (condition) condition))))
+    (is (eq :key-mismatch (and condition (schannel-error-status condition))))))
+
 (test server-without-certificate
   "A server context without a certificate signals SCHANNEL-ERROR with status :INVALID-ARGUMENT."
   (let ((condition (handler-case (make-server-context)
