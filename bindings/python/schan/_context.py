@@ -242,7 +242,11 @@ class SSLContext:
                 self._load_ca_pem(pem, "cadata")
             else:
                 with memoryview(cadata) as view:
-                    certificates = _certificate.split_der_certificates(view.tobytes())
+                    try:
+                        certificates = _certificate.split_der_certificates(view.tobytes())
+                    except ValueError as error:
+                        raise _errors.error_for_status(
+                            native.E_BAD_FORMAT, "cadata: %s (bytes must be DER; pass PEM as str)" % error) from None
                 if not certificates:
                     raise _errors.error_for_status(native.E_BAD_FORMAT, "cadata contains no certificate")
                 pem = "".join(_certificate.DER_cert_to_PEM_cert(der) for der in certificates)
@@ -268,7 +272,7 @@ class SSLContext:
             status = lib.schan_config_load_ca_pem(self._config, pem, len(pem))
             if status < 0:
                 message = lib.schan_config_last_error(self._config).decode("utf-8", "replace")
-                raise _errors.error_for_status(status, "%s: %s" % (source, message))
+                raise _errors.setting_error(status, "%s: %s" % (source, message))
             self._ca_certificates.extend(_certificate.pem_certificates(pem.decode("ascii", "replace")))
 
     def load_default_certs(self, purpose=Purpose.SERVER_AUTH):
@@ -338,7 +342,7 @@ class SSLContext:
                 status = load(_encode_password(password()))
             if status < 0:
                 message = lib.schan_config_last_error(self._config).decode("utf-8", "replace")
-                raise _errors.error_for_status(status, "%s: %s" % (source, message))
+                raise _errors.setting_error(status, "%s: %s" % (source, message))
             self._has_certificate = True
 
     @staticmethod

@@ -133,9 +133,20 @@ def session_error(session, status):
 def config_error(config, status, operation):
     """Build the exception for a failed call on a native config."""
     message = native.lib.schan_config_last_error(config).decode("utf-8", "replace")
+    return setting_error(status, "%s: %s" % (operation, message) if message else operation)
+
+
+def setting_error(status, message):
+    """Build the exception for a setting the library rejected.
+
+    A setting the backend does not support raises NotImplementedError, so
+    that it is not mistaken for a TLS failure.
+    """
     if status == native.E_FILE_NOT_FOUND:
-        return FileNotFoundError(_errno.ENOENT, "%s: %s" % (operation, message))
-    return error_for_status(status, message or operation)
+        return FileNotFoundError(_errno.ENOENT, message)
+    if status == native.E_UNSUPPORTED:
+        return NotImplementedError("%s (%s backend)" % (message, native.BACKEND))
+    return error_for_status(status, message)
 
 
 def want_read():

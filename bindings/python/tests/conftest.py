@@ -7,7 +7,8 @@ process, with socket timeouts.
 
 The binding is imported from this source tree unless SCHAN_TEST_INSTALLED
 is set. SCHAN_LIBRARY names the library to test, SCHAN_SERVER the
-schan-server executable.
+schan-server executable, and SCHAN_TEST_PKI an existing PKI folder to use
+instead of generating one.
 """
 
 import importlib.util
@@ -52,6 +53,8 @@ class Pki:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
+    if os.environ.get("SCHAN_TEST_PKI"):
+        return Pki(os.environ["SCHAN_TEST_PKI"])
     folder = tmp_path_factory.mktemp("pki")
     spec = importlib.util.spec_from_file_location("test_pki", TEST_PKI_SCRIPT)
     generator = importlib.util.module_from_spec(spec)

@@ -161,6 +161,11 @@ def test_cafile_and_cadata_forms(context, pki):
     assert context.get_ca_certs(binary_form=True)[2] == der[:len(context.get_ca_certs(True)[2])]
 
 
+def test_pem_bytes_as_cadata_raise_ssl_error(context, schan_module, pki):
+    with pytest.raises(schan_module.SSLError, match="DER"):
+        context.load_verify_locations(cadata=pki.read("root.pem"))
+
+
 def test_capath_loads_every_certificate_file(context, pki, tmp_path):
     for name in ("root.pem", "foreign-root.pem"):
         shutil.copy(pki.path(name), tmp_path / name)
