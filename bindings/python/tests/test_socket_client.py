@@ -86,6 +86,44 @@ def test_ip_address_server_name(s_server, client_context):
         assert ("IP Address", "127.0.0.1") in tls.getpeercert()["subjectAltName"]
 
 
+def test_ipv6_literal_server_name(client_context, pki, tmp_path):
+    if not socket.has_ipv6:
+        pytest.skip("this Python has no IPv6 support")
+    chain = tmp_path / "leaf-ip-chain.pem"
+    chain.write_bytes(pki.read("leaf-ip.pem") + pki.read("inter.pem"))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(str(chain), pki.path("leaf-ip.key"))
+    try:
+        listener = socket.socket(socket.AF_INET6)
+        listener.bind(("::1", 0))
+    except OSError as error:
+        pytest.skip("::1 is not available: %s" % error)
+    with listener:
+        listener.listen()
+        listener.settimeout(IO_TIMEOUT)
+        port = listener.getsockname()[1]
+        results = []
+
+        def serve():
+            try:
+                connection, _address = listener.accept()
+                with server_context.wrap_socket(connection, server_side=True) as tls:
+                    tls.sendall(b"over IPv6")
+                    tls.unwrap()
+            except Exception as error:  # checked below
+                results.append(error)
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        with socket.create_connection(("::1", port), timeout=IO_TIMEOUT) as raw:
+            with client_context.wrap_socket(raw, server_hostname="::1") as tls:
+                assert ("IP Address", "0:0:0:0:0:0:0:1") in tls.getpeercert()["subjectAltName"]
+                assert read_to_end(tls) == b"over IPv6"
+                tls.unwrap()
+        thread.join(IO_TIMEOUT)
+    assert results == []
+
+
 # -- certificate verification ----------------------------------------------
 
 CERTIFICATE_FAILURES = [
