@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/pem.h"
 #include "core/session.h"
+#include "core/session_cache.h"
 #include "schan/schan.h"
 
 struct schan_config {
@@ -321,6 +322,17 @@ schan_status schan_config_set_client_auth(schan_config* config, schan_client_aut
     });
 }
 
+schan_status schan_config_enable_resumption(schan_config* config, int enabled)
+{
+    return config_call(config, "enable_resumption", [&] {
+        if (enabled == 0)
+            config->settings.session_cache.reset();
+        else if (!config->settings.session_cache)
+            config->settings.session_cache = std::make_shared<schan::SessionCache>();
+        return SCHAN_OK;
+    });
+}
+
 const char* schan_config_last_error(const schan_config* config)
 {
     return config == nullptr ? "" : config->last_error.c_str();
@@ -476,6 +488,17 @@ schan_status schan_get_peer_cert(const schan_session* session, size_t index, con
         return SCHAN_E_INVALID_ARGUMENT;
     *der = reinterpret_cast<const uint8_t*>(info->peer_chain[index].data());
     *length = info->peer_chain[index].size();
+    return SCHAN_OK;
+}
+
+schan_status schan_session_resumed(const schan_session* session, int* resumed)
+{
+    if (resumed == nullptr)
+        return SCHAN_E_INVALID_ARGUMENT;
+    const auto* info = info_or_null(session);
+    if (info == nullptr)
+        return session == nullptr ? SCHAN_E_INVALID_ARGUMENT : SCHAN_E_INVALID_STATE;
+    *resumed = info->resumed ? 1 : 0;
     return SCHAN_OK;
 }
 

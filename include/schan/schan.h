@@ -340,6 +340,19 @@ SCHAN_API schan_status schan_config_load_pkcs12(schan_config *config, const uint
 SCHAN_API schan_status schan_config_set_client_auth(schan_config *config, schan_client_auth mode);
 
 /**
+ * Enables (nonzero) or disables (0, the default) client session resumption.
+ * When enabled, the config owns a session cache that every client session
+ * created from it shares, including copies made before a later
+ * schan_config_free(). Sessions are looked up by server name together with
+ * the config's versions, ALPN list, verification settings and credentials.
+ * A TLS 1.3 ticket is used at most once. Disabling drops the config's cache;
+ * sessions already created keep theirs. The cache is thread-safe. With
+ * SChannel, the provider caches sessions itself per credentials and target
+ * name, and this setting has no effect. Server sessions ignore it.
+ */
+SCHAN_API schan_status schan_config_enable_resumption(schan_config *config, int enabled);
+
+/**
  * Returns a message describing the config's last failed call, or "" if none.
  * The string belongs to the config and changes with the next call on it.
  */
@@ -484,6 +497,13 @@ SCHAN_API schan_status schan_get_peer_cert_count(const schan_session *session, s
 /** Stores a pointer to certificate index of the peer's chain in DER form. */
 SCHAN_API schan_status schan_get_peer_cert(const schan_session *session, size_t index,
                                            const uint8_t **der, size_t *length);
+
+/**
+ * Stores 1 when the handshake resumed an earlier session, else 0. With
+ * SChannel it stores 0 when the provider does not report
+ * SECPKG_ATTR_SESSION_INFO (Wine 8 does not).
+ */
+SCHAN_API schan_status schan_session_resumed(const schan_session *session, int *resumed);
 
 /**
  * Returns a message for the session's last error, or "" if none. It names the

@@ -14,6 +14,7 @@ namespace schan {
 using Der = std::vector<std::byte>;
 
 class Credentials;  // core/credentials.h
+class SessionCache; // core/session_cache.h
 
 struct Config {
     std::uint16_t min_version = SCHAN_TLS_1_2;
@@ -24,6 +25,7 @@ struct Config {
     std::vector<Der> ca_certificates;               // the custom CA bundle
     std::shared_ptr<const Credentials> credentials; // own certificate and key, or null
     schan_client_auth client_auth = SCHAN_CLIENT_AUTH_NONE;  // servers only
+    std::shared_ptr<SessionCache> session_cache;    // client resumption, or null when disabled
 };
 
 // What a session reports once the handshake is complete.
@@ -32,6 +34,7 @@ struct ConnectionInfo {
     std::string cipher;          // IANA name
     std::string alpn;            // empty when none was negotiated
     std::vector<Der> peer_chain; // leaf first
+    bool resumed = false;        // the handshake resumed an earlier session
 };
 
 } // namespace schan

@@ -6,6 +6,7 @@
 #include "backend/openssl/credentials.h"
 #include "backend/openssl/openssl_backend.h"
 #include "backend/openssl/openssl_error.h"
+#include "backend/openssl/resumption.h"
 #include "backend/openssl/verification.h"
 #include "core/error.h"
 
@@ -36,6 +37,8 @@ std::unique_ptr<Backend> make_client_backend(const Config& config, const std::st
     configure_verification(context.get(), config, SSL_VERIFY_PEER);
     if (config.credentials)
         use_credentials(context.get(), *config.credentials);
+    if (config.session_cache)
+        capture_new_sessions(context.get());
 
     SslPtr ssl(SSL_new(context.get()));
     if (!ssl)
@@ -44,7 +47,10 @@ std::unique_ptr<Backend> make_client_backend(const Config& config, const std::st
     offer_alpn(ssl.get(), config);
     SSL_set_connect_state(ssl.get());
 
-    return std::make_unique<OpensslBackend>(std::move(ssl));
+    auto backend = std::make_unique<OpensslBackend>(std::move(ssl));
+    if (config.session_cache)
+        backend->use_session_cache(config.session_cache, resumption_key(config, server_name));
+    return backend;
 }
 
 } // namespace schan

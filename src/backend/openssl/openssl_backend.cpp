@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "backend/openssl/resumption.h"
 #include "core/error.h"
 #include "core/record.h"
 
@@ -101,6 +102,12 @@ OpensslBackend::OpensslBackend(SslPtr ssl, std::string alpn_preference) : ssl_(s
     SSL_set_info_callback(ssl_.get(), record_alerts);
 }
 
+void OpensslBackend::use_session_cache(std::shared_ptr<SessionCache> cache, std::string key)
+{
+    state_.session_cache = std::move(cache);
+    state_.session_key = std::move(key);
+}
+
 void OpensslBackend::write_input(gsl::span<const std::byte> input)
 {
     if (input.empty())
@@ -128,6 +135,14 @@ HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueu
     write_input(input);
     if (established_)
         return continue_post_handshake(input.size(), output);
+
+    // The cache is read when the handshake starts, not when the session is
+    // created, so a session created earlier still finds the tickets that
+    // connections completed in between received.
+    if (state_.session_cache && !session_offered_) {
+        session_offered_ = true;
+        offer_cached_session(ssl_.get(), *state_.session_cache, state_.session_key);
+    }
 
     const int result = SSL_do_handshake(ssl_.get());
     const int ssl_error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
@@ -241,6 +256,7 @@ ConnectionInfo OpensslBackend::connection_info() const
         info.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_length);
 
     info.peer_chain = peer_chain(ssl_.get());
+    info.resumed = SSL_session_reused(ssl_.get()) == 1;
     return info;
 }
 

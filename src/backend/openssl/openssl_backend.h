@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <gsl/gsl>
@@ -18,6 +19,8 @@ namespace schan::openssl {
 struct ConnectionState {
     AlertLog alerts;
     std::string alpn_preference;  // a server's ALPN list in wire format
+    std::shared_ptr<SessionCache> session_cache;  // a client's resumption cache, or null
+    std::string session_key;                      // this connection's key in session_cache
 };
 
 // Returns the state of a connection that an OpensslBackend owns.
@@ -28,6 +31,10 @@ public:
     // Takes a configured SSL object in connect or accept state and attaches
     // the memory BIOs.
     explicit OpensslBackend(SslPtr ssl, std::string alpn_preference = {});
+
+    // Makes a client offer the newest session cached under `key` when its
+    // handshake starts, and store the sessions it receives there.
+    void use_session_cache(std::shared_ptr<SessionCache> cache, std::string key);
 
     OpensslBackend(const OpensslBackend&) = delete;
     OpensslBackend& operator=(const OpensslBackend&) = delete;
@@ -50,6 +57,7 @@ private:
     BIO* output_bio_ = nullptr;  // records for the peer; owned by ssl_
     ConnectionState state_;
     bool established_ = false;      // the first handshake completed
+    bool session_offered_ = false;  // the session cache was consulted
     bool close_received_ = false;   // SSL_read reported the peer's close_notify
     ByteQueue held_plaintext_;      // read during a renegotiation, returned by the next decrypt()
 };

@@ -302,6 +302,7 @@ void ClientBackend::complete_first_handshake(ByteQueue& output)
     if (config_.verify_mode != SCHAN_VERIFY_NONE)
         verify_peer(peer.get(), output);
     info_.peer_chain = peer_chain(peer.get(), config_);
+    info_.resumed = query_session_resumed(context);
 
     const auto* encoded = reinterpret_cast<const std::byte*>(peer.get()->pbCertEncoded);
     peer_certificate_.assign(encoded, encoded + peer.get()->cbCertEncoded);

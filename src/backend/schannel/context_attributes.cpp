@@ -24,6 +24,17 @@ constexpr ProtocolBits kProtocols[] = {
     {SP_PROT_TLS1_0, 0x0301}, {SP_PROT_SSL3, 0x0300},
 };
 
+// SECPKG_ATTR_SESSION_INFO and its structure from the Windows SDK's
+// schannel.h, which mingw-w64 does not declare.
+constexpr unsigned long kSessionInfoAttribute = 0x5d;
+constexpr DWORD kSessionReconnect = 1;  // SSL_SESSION_RECONNECT
+
+struct SessionInfo {
+    DWORD dwFlags;
+    DWORD cbSessionId;
+    BYTE rgbSessionId[32];
+};
+
 } // namespace
 
 std::string to_utf8(const wchar_t* text, std::size_t length)
@@ -47,6 +58,15 @@ SecPkgContext_StreamSizes query_stream_sizes(CtxtHandle* context)
     if (sizes.cbMaximumMessage == 0)
         fail(SCHAN_E_INTERNAL, "QueryContextAttributes(SECPKG_ATTR_STREAM_SIZES) reported a maximum message size of 0");
     return sizes;
+}
+
+bool query_session_resumed(CtxtHandle* context)
+{
+    SessionInfo info{};
+    const SECURITY_STATUS status = sspi().QueryContextAttributesW(context, kSessionInfoAttribute, &info);
+    // NOTE: a failed query reports a full handshake, which is wrong after a
+    // resumption on providers without the attribute (Wine 8).
+    return status == SEC_E_OK && (info.dwFlags & kSessionReconnect) != 0;
 }
 
 std::uint16_t query_protocol_version(CtxtHandle* context)

@@ -39,6 +39,11 @@ std::string query_application_protocol(CtxtHandle* context, bool offered);
 // certificates the server sent.
 CertificateContext query_remote_certificate(CtxtHandle* context);
 
+// Returns whether the handshake resumed a cached session, from the
+// SSL_SESSION_RECONNECT flag of SECPKG_ATTR_SESSION_INFO. Returns false when
+// the query fails: Wine 8 does not implement the attribute.
+bool query_session_resumed(CtxtHandle* context);
+
 // Converts UTF-16 from Windows to UTF-8.
 std::string to_utf8(const wchar_t* text, std::size_t length);
 
