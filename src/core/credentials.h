@@ -37,4 +37,10 @@ CredentialsPtr load_pem_credentials(std::string_view certificate_pem, std::strin
 // Parses a PKCS#12 (PFX) file's bytes.
 CredentialsPtr load_pkcs12_credentials(gsl::span<const std::byte> pkcs12, const char* password);
 
+// Finds a certificate with its key in the Windows certificate store by a path
+// "CurrentUser\MY\<SHA-1 thumbprint>". Throws SCHAN_E_INVALID_ARGUMENT for
+// a malformed path and SCHAN_E_FILE_NOT_FOUND for an unknown store or
+// thumbprint. Only the SChannel backend implements it.
+CredentialsPtr load_store_credentials(std::string_view path);
+
 } // namespace schan

@@ -30,9 +30,13 @@ namespace schan::test {
 //   long-chain.pem             inter5, inter4, inter3, inter2 and inter, in the order a server sends them
 //   long-leaf.pem              DNS:localhost (RSA 4096) signed by inter5
 //   client.pem                 client certificate (extendedKeyUsage clientAuth) signed by inter
+//   client-ec.pem              client certificate, ECDSA P-256 key (PKCS#8), signed by inter
+//   client-rsa-traditional.pem client certificate whose .key is traditional PEM ("RSA PRIVATE KEY")
 //   leaf.p12, client.p12       PKCS#12 with password "secret" (OpenSSL 3 default encryption)
 //   leaf-legacy.p12            PKCS#12 with password "secret", -legacy encryption
 //   leaf-nopass.p12            PKCS#12 without encryption, MAC with the empty password
+//   client-ca.pem              inter.pem followed by root.pem (s_server -CAfile for client certificates)
+//   client-legacy.p12          client.pem as leaf-legacy.p12; client-nopass.p12 as leaf-nopass.p12
 // Every .p12 holds the leaf or client certificate, its key and inter.pem.
 // Keys are RSA 2048 unless stated; tests/support/test_pki.py writes them.
 class Pki {

@@ -2,7 +2,7 @@
 """Generate the test PKI with the openssl command line tool.
 
 Keep FILES and the list in tests/support/peers.h (class Pki) in sync. Keys are
-RSA 2048 except leaf-ec (ECDSA P-256) and long-leaf (RSA 4096), all
+RSA 2048 except leaf-ec and client-ec (ECDSA P-256) and long-leaf (RSA 4096), all
 certificates are signed with SHA-256 and every serial number is random, so
 no two runs produce the same certificate. Every key is distinct, because
 tests pair a certificate with another file's key (leaf.pem with
@@ -29,8 +29,10 @@ FILES = (
     "inter2.pem", "inter2.key", "inter3.pem", "inter3.key",
     "inter4.pem", "inter4.key", "inter5.pem", "inter5.key",
     "long-chain.pem", "long-leaf.pem", "long-leaf.key",
-    "client.pem", "client.key",
+    "client.pem", "client.key", "client-ec.pem", "client-ec.key",
+    "client-rsa-traditional.pem", "client-rsa-traditional.key",
     "leaf.p12", "client.p12", "leaf-legacy.p12", "leaf-nopass.p12",
+    "client-legacy.p12", "client-nopass.p12", "client-ca.pem",
 )
 
 P12_PASSWORD = "secret"
@@ -149,6 +151,8 @@ CERTIFICATES = (
     ("inter5", "rsa", "/CN=schan test intermediate 5", "inter4", "intermediate_ca"),
     ("long-leaf", "rsa4096", "/CN=localhost", "inter5", "server_localhost"),
     ("client", "rsa", "/CN=schan test client", "inter", "client"),
+    ("client-ec", "ec", "/CN=schan test ECDSA client", "inter", "client"),
+    ("client-rsa-traditional", "rsa", "/CN=schan test traditional RSA client", "inter", "client"),
 )
 
 KEY_OPTIONS = {
@@ -236,6 +240,9 @@ def generate(folder):
     make_expired(folder)
 
     concatenate(folder, "leaf-chain.pem", ["leaf.pem", "inter.pem"])
+    # Trust for servers that check client certificates: Wine 8's SChannel
+    # sends the client certificate without its intermediate.
+    concatenate(folder, "client-ca.pem", ["inter.pem", "root.pem"])
     # In the order a server sends them after long-leaf.pem.
     concatenate(folder, "long-chain.pem", ["inter5.pem", "inter4.pem", "inter3.pem", "inter2.pem", "inter.pem"])
 
@@ -243,6 +250,14 @@ def generate(folder):
     make_pkcs12(folder, "client.p12", "client", "-passout", "pass:" + P12_PASSWORD)
     make_pkcs12(folder, "leaf-legacy.p12", "leaf", "-legacy", "-passout", "pass:" + P12_PASSWORD)
     make_pkcs12(folder, "leaf-nopass.p12", "leaf", "-keypbe", "NONE", "-certpbe", "NONE", "-passout", "pass:")
+    make_pkcs12(folder, "client-legacy.p12", "client", "-legacy", "-passout", "pass:" + P12_PASSWORD)
+    make_pkcs12(folder, "client-nopass.p12", "client", "-keypbe", "NONE", "-certpbe", "NONE", "-passout", "pass:")
+
+    # The traditional form ("BEGIN RSA PRIVATE KEY") of a key of its own.
+    openssl(folder, "pkey", "-in", "client-rsa-traditional.key", "-traditional",
+            "-out", "client-rsa-traditional.key.new")
+    os.replace(os.path.join(folder, "client-rsa-traditional.key.new"),
+               os.path.join(folder, "client-rsa-traditional.key"))
 
     missing = [name for name in FILES if not os.path.isfile(os.path.join(folder, name))]
     if missing:

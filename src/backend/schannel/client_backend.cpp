@@ -24,6 +24,8 @@ constexpr ULONG kContextRequest = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETEC
                                   ISC_REQ_USE_SUPPLIED_CREDS | ISC_REQ_MANUAL_CRED_VALIDATION;
 
 constexpr std::uint8_t kProtocolVersionAlert = 70;
+constexpr std::uint8_t kHandshakeFailureAlert = 40;
+constexpr std::uint8_t kCertificateRequiredAlert = 116;
 
 // SSPI buffers carry 32-bit sizes, and the core passes at most two records.
 unsigned long buffer_size(std::size_t size)
@@ -361,8 +363,10 @@ std::string ClientBackend::negotiated_cipher_name()
 void ClientBackend::scan_new_records(gsl::span<const std::byte> input)
 {
     const auto fresh = input.subspan(std::min(scanned_, input.size()));
-    if (phase_ == Phase::handshake)
+    if (phase_ == Phase::handshake) {
         server_hello_.scan(fresh);
+        certificate_request_.scan(fresh);
+    }
     if (!peer_alert_)
         peer_alert_ = find_alert(fresh);
 }
@@ -380,9 +384,19 @@ void ClientBackend::fail_handshake(SECURITY_STATUS status)
     }
 
     // A received alert explains the failure better than SChannel's status.
-    const schan_status mapped = !peer_alert_->encrypted && peer_alert_->description == kProtocolVersionAlert
-                                    ? SCHAN_E_UNSUPPORTED_VERSION
-                                    : SCHAN_E_ALERT_RECEIVED;
+    schan_status mapped = SCHAN_E_ALERT_RECEIVED;
+    if (!peer_alert_->encrypted && peer_alert_->description == kProtocolVersionAlert)
+        mapped = SCHAN_E_UNSUPPORTED_VERSION;
+    // TLS 1.3 servers send certificate_required. TLS 1.2 has no such alert,
+    // so handshake_failure after a CertificateRequest while no client
+    // certificate is configured means the same.
+    // TODO: a TLS 1.3 alert is encrypted, so certificate_required is only
+    // recognized in the clear; no TLS 1.3 server has been tested (Wine 8 has none).
+    if (!peer_alert_->encrypted &&
+        (peer_alert_->description == kCertificateRequiredAlert ||
+         (peer_alert_->description == kHandshakeFailureAlert && certificate_request_.requested() &&
+          !config_.credentials)))
+        mapped = SCHAN_E_CERT_REQUIRED;
     fail(mapped, describe_alert(*peer_alert_) + "; " + step + " failed: " + describe_status(status),
          static_cast<std::uint32_t>(status));
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/schannel/certificate_request.h"
 #include "backend/schannel/handles.h"
 #include "backend/schannel/peer_alert.h"
 #include "core/backend.h"
@@ -73,6 +74,7 @@ private:
     // already scanned: the unused tail of the previous input.
     std::size_t scanned_ = 0;
     ServerHelloScanner server_hello_;
+    CertificateRequestScanner certificate_request_;
     std::optional<PeerAlert> peer_alert_;
 
     SecPkgContext_StreamSizes stream_sizes_{};

@@ -3,6 +3,7 @@
 #include <sspi.h>
 #include <schannel.h>
 
+#include "backend/schannel/certificate_credentials.h"
 #include "backend/schannel/sspi_error.h"
 #include "backend/schannel/sspi_table.h"
 #include "core/error.h"
@@ -35,26 +36,39 @@ SECURITY_STATUS acquire(void* auth_data, CredentialsHandle& credentials)
                                             nullptr, auth_data, nullptr, nullptr, credentials.receive(), &expiry);
 }
 
-SECURITY_STATUS acquire_with_sch_credentials(DWORD enabled, CredentialsHandle& credentials)
+// The client certificate goes to SChannel as paCred only when one is
+// configured. Without one, a server that requests a certificate gets none.
+struct ClientCertificate {
+    PCCERT_CONTEXT context = nullptr;
+
+    [[nodiscard]] DWORD count() const noexcept { return context == nullptr ? 0 : 1; }
+    [[nodiscard]] PCCERT_CONTEXT* array() noexcept { return context == nullptr ? nullptr : &context; }
+};
+
+SECURITY_STATUS acquire_with_sch_credentials(DWORD enabled, ClientCertificate certificate,
+                                             CredentialsHandle& credentials)
 {
     TLS_PARAMETERS parameters{};
     parameters.grbitDisabledProtocols = kKnownClientProtocols & ~enabled;
 
-    // TODO: pass config.credentials as paCred once this backend can load a
-    // client certificate; until then servers that ask for one get none.
     SCH_CREDENTIALS auth_data{};
     auth_data.dwVersion = SCH_CREDENTIALS_VERSION;
     auth_data.dwFlags = kCredentialFlags;
+    auth_data.cCreds = certificate.count();
+    auth_data.paCred = certificate.array();
     auth_data.cTlsParameters = 1;
     auth_data.pTlsParameters = &parameters;
     return acquire(&auth_data, credentials);
 }
 
-SECURITY_STATUS acquire_with_schannel_cred(DWORD enabled, CredentialsHandle& credentials)
+SECURITY_STATUS acquire_with_schannel_cred(DWORD enabled, ClientCertificate certificate,
+                                           CredentialsHandle& credentials)
 {
     SCHANNEL_CRED auth_data{};
     auth_data.dwVersion = SCHANNEL_CRED_VERSION;
     auth_data.dwFlags = kCredentialFlags;
+    auth_data.cCreds = certificate.count();
+    auth_data.paCred = certificate.array();
     auth_data.grbitEnabledProtocols = enabled;
     return acquire(&auth_data, credentials);
 }
@@ -135,8 +149,9 @@ CredentialsHandle acquire_client_credentials(const Config& config)
         fail(SCHAN_E_UNSUPPORTED_VERSION, "the configured version range " + describe_version_range(config) +
                                               " contains no version that schan supports");
 
+    const ClientCertificate certificate{credentials_certificate(config.credentials)};
     CredentialsHandle credentials;
-    SECURITY_STATUS status = acquire_with_sch_credentials(enabled, credentials);
+    SECURITY_STATUS status = acquire_with_sch_credentials(enabled, certificate, credentials);
     if (status == SEC_E_OK) {
         if (!ignores_disabled_protocols(credentials, kKnownClientProtocols & ~enabled))
             return credentials;
@@ -145,7 +160,7 @@ CredentialsHandle acquire_client_credentials(const Config& config)
         fail_acquire(config, status);
     }
 
-    status = acquire_with_schannel_cred(enabled, credentials);
+    status = acquire_with_schannel_cred(enabled, certificate, credentials);
     if (status != SEC_E_OK)
         fail_acquire(config, status);
     return credentials;

@@ -19,7 +19,8 @@ DWORD enabled_client_protocols(const Config& config) noexcept;
 std::string describe_version_range(const Config& config);
 
 // Acquires outbound credentials that enable only the configured versions,
-// with manual certificate validation and no default client certificate.
+// with manual certificate validation and the configured client certificate
+// as paCred (never a default one).
 // Tries SCH_CREDENTIALS first and falls back to SCHANNEL_CRED where the
 // provider rejects or ignores it. Throws SCHAN_E_UNSUPPORTED_VERSION when the
 // provider cannot serve any version in the range.

@@ -1,0 +1,16 @@
+// Stand-in for the server role until the SChannel backend implements it, so
+// the Windows build links.
+#include "core/backend.h"
+#include "core/error.h"
+
+namespace schan {
+
+// TODO: a server backend over AcceptSecurityContext. Wine 8 returns
+// SEC_E_UNSUPPORTED_FUNCTION from AcceptSecurityContext, so it can only be
+// tested by replaying Windows' results through the SSPI table hook.
+std::unique_ptr<Backend> make_server_backend(const Config&)
+{
+    fail(SCHAN_E_UNSUPPORTED, "the server role is not implemented in the schannel backend yet");
+}
+
+} // namespace schan
