@@ -142,6 +142,14 @@ const char* schan_version(void)
     return SCHAN_VERSION_STRING;
 }
 
+#define SCHAN_TO_STRING_(value) #value
+#define SCHAN_TO_STRING(value) SCHAN_TO_STRING_(value)
+
+const char* schan_version_string_full(void)
+{
+    return SCHAN_VERSION_STRING " (ABI " SCHAN_TO_STRING(SCHAN_ABI_VERSION) ")";
+}
+
 const char* schan_backend_name(void)
 {
     return schan::backend_name();
@@ -308,17 +316,6 @@ schan_status schan_config_load_pkcs12(schan_config* config, const uint8_t* data,
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 buffer is NULL");
 
         config->settings.credentials = schan::load_pkcs12_credentials(as_input(data, length), password);
-        return SCHAN_OK;
-    });
-}
-
-schan_status schan_config_load_cert_store(schan_config* config, const char* path)
-{
-    return config_call(config, "load_cert_store", [&] {
-        if (path == nullptr)
-            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate store path is NULL");
-
-        config->settings.credentials = schan::load_store_credentials(path);
         return SCHAN_OK;
     });
 }

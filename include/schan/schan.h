@@ -218,6 +218,12 @@ SCHAN_API uint32_t schan_abi_version(void);
 /** Returns the library version string, for example "0.1.0". Never NULL. */
 SCHAN_API const char *schan_version(void);
 
+/**
+ * Returns the library version followed by its ABI version, for example
+ * "0.1.0 (ABI 1)", for logs and bug reports. Never NULL. The string is static.
+ */
+SCHAN_API const char *schan_version_string_full(void);
+
 /** Returns the backend name: "schannel" or "openssl". Never NULL. */
 SCHAN_API const char *schan_backend_name(void);
 
@@ -330,22 +336,6 @@ SCHAN_API schan_status schan_config_load_pkcs12_file(schan_config *config, const
 /** Loads a PKCS#12 (PFX) buffer, like schan_config_load_pkcs12_file(). */
 SCHAN_API schan_status schan_config_load_pkcs12(schan_config *config, const uint8_t *data, size_t length,
                                                 const char *password);
-
-/**
- * Loads a certificate and its private key from the Windows certificate
- * store, for the same uses as schan_config_load_cert_chain_file().
- *
- * @param path "<location>\\<store>\\<thumbprint>": location CurrentUser or
- *        LocalMachine, a system store name such as MY, and the certificate's
- *        SHA-1 thumbprint as 40 hexadecimal digits (spaces and colons allowed),
- *        for example "CurrentUser\\MY\\3f2a...". "/" also separates the parts.
- * @return SCHAN_E_INVALID_ARGUMENT for a malformed path,
- *         SCHAN_E_FILE_NOT_FOUND when the store does not exist or contains no
- *         certificate with that thumbprint, SCHAN_E_BAD_FORMAT when the
- *         certificate has no private key, and SCHAN_E_UNSUPPORTED with the
- *         OpenSSL backend.
- */
-SCHAN_API schan_status schan_config_load_cert_store(schan_config *config, const char *path);
 
 /**
  * Chooses whether servers created from the config request a client

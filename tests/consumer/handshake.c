@@ -355,6 +355,7 @@ int main(void)
     static connection conn;
     schan_config *config = NULL;
     char peer_id[64];
+    char expected_full[64];
     unsigned short port = 0;
     schan_status status;
     int result = 1;
@@ -368,9 +369,14 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
 #endif
 
-    printf("schan %s, ABI %u, %s backend\n", schan_version(), (unsigned)schan_abi_version(), schan_backend_name());
+    printf("schan %s, %s backend\n", schan_version_string_full(), schan_backend_name());
     if (schan_abi_version() != SCHAN_ABI_VERSION)
         return fail("schan_abi_version", "the library's ABI version differs from the header's");
+    if (strcmp(schan_version(), SCHAN_VERSION_STRING) != 0)
+        return fail("schan_version", "the library's version differs from the header's");
+    snprintf(expected_full, sizeof expected_full, "%s (ABI %d)", SCHAN_VERSION_STRING, SCHAN_ABI_VERSION);
+    if (strcmp(schan_version_string_full(), expected_full) != 0)
+        return fail("schan_version_string_full", schan_version_string_full());
 
     if (configure(&config) != 0 || start_server(peer_id, sizeof peer_id, &port) != 0) {
         schan_config_free(config);
