@@ -320,6 +320,17 @@ schan_status schan_config_load_pkcs12(schan_config* config, const uint8_t* data,
     });
 }
 
+schan_status schan_config_load_cert_store(schan_config* config, const char* path)
+{
+    return config_call(config, "load_cert_store", [&] {
+        if (path == nullptr)
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate store path is NULL");
+
+        config->settings.credentials = schan::load_store_credentials(path);
+        return SCHAN_OK;
+    });
+}
+
 schan_status schan_config_set_client_auth(schan_config* config, schan_client_auth mode)
 {
     return config_call(config, "set_client_auth", [&] {

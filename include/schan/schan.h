@@ -338,6 +338,22 @@ SCHAN_API schan_status schan_config_load_pkcs12(schan_config *config, const uint
                                                 const char *password);
 
 /**
+ * Loads a certificate and its private key from the Windows certificate
+ * store, for the same uses as schan_config_load_cert_chain_file().
+ *
+ * @param path "<location>\\<store>\\<thumbprint>": location CurrentUser or
+ *        LocalMachine, a system store name such as MY, and the certificate's
+ *        SHA-1 thumbprint as 40 hexadecimal digits (spaces and colons allowed),
+ *        for example "CurrentUser\\MY\\3f2a...". "/" also separates the parts.
+ * @return SCHAN_E_INVALID_ARGUMENT for a malformed path,
+ *         SCHAN_E_FILE_NOT_FOUND when the store does not exist or contains no
+ *         certificate with that thumbprint, SCHAN_E_BAD_FORMAT when the
+ *         certificate has no private key, and SCHAN_E_UNSUPPORTED with the
+ *         OpenSSL backend.
+ */
+SCHAN_API schan_status schan_config_load_cert_store(schan_config *config, const char *path);
+
+/**
  * Chooses whether servers created from the config request a client
  * certificate. Client certificates are verified like server certificates:
  * against the roots that schan_config_set_verify_mode() selects, with the
