@@ -4,6 +4,7 @@
 // standard output. When standard input ends it sends close_notify and waits
 // for the server's. Prints one summary line to standard error once the
 // handshake is complete. Exits 0 after a clean close.
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +39,13 @@ const char* const kUsage =
     "  --alpn LIST            offer these ALPN protocols, comma-separated (h2,http/1.1)\n"
     "  --servername NAME      name for SNI and the certificate check (default: HOST)\n"
     "  --min-version 1.2|1.3  lowest protocol version to accept (default 1.2)\n"
-    "  --max-version 1.2|1.3  highest protocol version to offer (default: newest)\n";
+    "  --max-version 1.2|1.3  highest protocol version to offer (default: newest)\n"
+    "  --cert FILE            client certificate: a PKCS#12 file (.p12, .pfx) or PEM followed by\n"
+    "                         its intermediates\n"
+    "  --key FILE             private key of a PEM --cert (PEM); default: read it from --cert\n"
+    "  --cert-store PATH      client certificate from the Windows certificate store\n"
+    "                         (CurrentUser\\MY\\<SHA-1 thumbprint>; schannel backend only)\n"
+    "  --pass-env VAR         read the password of --cert or --key from environment variable VAR\n";
 
 struct Options {
     std::string ca_file;
@@ -48,6 +55,10 @@ struct Options {
     std::string server_name;
     schan_tls_version min_version = SCHAN_TLS_DEFAULT;
     schan_tls_version max_version = SCHAN_TLS_DEFAULT;
+    std::string certificate_file;
+    std::string key_file;
+    std::string certificate_store_path;
+    std::string password_variable;
     std::string host;
     std::string port;
 };
@@ -114,6 +125,14 @@ Options parse_options(int argc, char** argv)
             options.min_version = parse_version(value());
         } else if (argument == "--max-version") {
             options.max_version = parse_version(value());
+        } else if (argument == "--cert") {
+            options.certificate_file = value();
+        } else if (argument == "--key") {
+            options.key_file = value();
+        } else if (argument == "--cert-store") {
+            options.certificate_store_path = value();
+        } else if (argument == "--pass-env") {
+            options.password_variable = value();
         } else if (argument == "--help" || argument == "-h") {
             std::fputs(kUsage, stdout);
             std::exit(kExitClean);
@@ -126,6 +145,10 @@ Options parse_options(int argc, char** argv)
 
     if (positional.size() != 2)
         throw UsageError("expected HOST and PORT");
+    if (!options.certificate_file.empty() && !options.certificate_store_path.empty())
+        throw UsageError("give either --cert or --cert-store");
+    if (!options.key_file.empty() && options.certificate_file.empty())
+        throw UsageError("--key needs --cert");
     options.host = positional[0];
     options.port = positional[1];
     if (options.server_name.empty())
@@ -137,6 +160,48 @@ void check_config(schan_status status, schan_config* config)
 {
     if (status < 0)
         throw UsageError(std::string(schan_status_name(status)) + ": " + schan_config_last_error(config));
+}
+
+// Returns the password from the environment, or nullptr without --pass-env.
+const char* password(const Options& options)
+{
+    if (options.password_variable.empty())
+        return nullptr;
+    const char* value = std::getenv(options.password_variable.c_str());
+    if (value == nullptr)
+        throw UsageError("environment variable " + options.password_variable + " (from --pass-env) is not set");
+    return value;
+}
+
+bool has_suffix(const std::string& text, const std::string& suffix)
+{
+    if (text.size() < suffix.size())
+        return false;
+    for (std::size_t i = 0; i < suffix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(text[text.size() - suffix.size() + i])) != suffix[i])
+            return false;
+    return true;
+}
+
+void load_client_certificate(const Options& options, schan_config* config)
+{
+    if (!options.certificate_store_path.empty()) {
+        check_config(schan_config_load_cert_store(config, options.certificate_store_path.c_str()), config);
+        return;
+    }
+    if (options.certificate_file.empty())
+        return;
+
+    if (options.key_file.empty() &&
+        (has_suffix(options.certificate_file, ".p12") || has_suffix(options.certificate_file, ".pfx"))) {
+        check_config(schan_config_load_pkcs12_file(config, options.certificate_file.c_str(), password(options)),
+                     config);
+        return;
+    }
+    check_config(schan_config_load_cert_chain_file(config, options.certificate_file.c_str(),
+                                                   options.key_file.empty() ? nullptr : options.key_file.c_str(),
+                                                   password(options)),
+                 config);
 }
 
 schan_config* make_config(const Options& options)
@@ -157,6 +222,7 @@ schan_config* make_config(const Options& options)
                                                                                  : SCHAN_VERIFY_CUSTOM_ONLY),
                      config);
     }
+    load_client_certificate(options, config);
     return config;
 }
 
