@@ -15,6 +15,10 @@
 ;;;;   :pkcs12       PKCS#12 file (or its octets) with certificate, chain and key
 ;;;;   :password     password of the encrypted key or of the PKCS#12 data
 ;;;;   :client-auth  servers only: :none, :optional or :required
+;;;;   :resumption   clients only: true to cache sessions for resumption, which
+;;;;                 needs a config shared with :config, see MAKE-CONFIG
+;;;;
+;;;; Instead of these, :config passes a CONFIG made by MAKE-CONFIG.
 
 (in-package #:schannel)
 
@@ -93,7 +97,7 @@
   (if (listp value) value (list value)))
 
 (defun configure (config &key ca-file ca-pem verify revocation alpn min-version max-version
-                              certificate key pkcs12 password client-auth)
+                              certificate key pkcs12 password client-auth resumption)
   "Applies the keyword options listed at the top of this file to CONFIG."
   (dolist (file (ensure-list-of ca-file))
     (check-config-status config (schan-config-load-ca-file config (native-path file))
@@ -126,21 +130,69 @@
     (check-type client-auth (member :none :optional :required))
     (check-config-status config (schan-config-set-client-auth config client-auth)
                          "setting client authentication"))
+  (when resumption
+    (check-config-status config (schan-config-enable-resumption config 1)
+                         "enabling session resumption"))
   config)
 
-(defun call-with-config (function options)
-  "Calls FUNCTION with a new schan config built from the keyword list OPTIONS, then frees it."
+(defun new-config-pointer (options)
+  "Returns a new schan config built from the keyword list OPTIONS; the caller frees it."
   (let ((config (cffi:with-foreign-object (out :pointer)
                   (let ((status (schan-config-new out)))
                     (unless (eq status :ok)
                       (error (make-schannel-error status "creating a schan config failed"))))
-                  (cffi:mem-ref out :pointer))))
+                  (cffi:mem-ref out :pointer)))
+        (done nil))
     (unwind-protect
          (progn
            (apply #'configure config options)
-           (funcall function config))
-      (schan-config-free config))))
+           (setf done t)
+           config)
+      (unless done
+        (schan-config-free config)))))
 
-(defmacro with-config ((config options) &body body)
-  "Runs BODY with CONFIG bound to a schan config built from the keyword list OPTIONS."
-  `(call-with-config (lambda (,config) ,@body) ,options))
+(defclass config ()
+  ((pointer :initarg :pointer :accessor config-pointer
+            :documentation "The schan_config pointer, or NIL after FREE-CONFIG."))
+  (:documentation "A schan config that several contexts and streams share through :CONFIG."))
+
+(defun make-config (&rest options)
+  "Returns a CONFIG built from the keyword OPTIONS described at the top of
+config-options.lisp. Contexts and streams created with :CONFIG share it,
+which session resumption (:RESUMPTION T) needs, because the session cache
+belongs to the config. Sessions copy the config, so FREE-CONFIG may follow
+at any time."
+  (make-instance 'config :pointer (new-config-pointer options)))
+
+(defun free-config (config)
+  "Frees the schan config of CONFIG. Sessions created from it stay valid."
+  (let ((pointer (config-pointer config)))
+    (setf (config-pointer config) nil)
+    (when pointer
+      (schan-config-free pointer))
+    nil))
+
+(defmacro with-config ((config &rest options) &body body)
+  "Runs BODY with CONFIG bound to a new CONFIG built from OPTIONS, freed afterwards."
+  `(let ((,config (make-config ,@options)))
+     (unwind-protect (progn ,@body)
+       (free-config ,config))))
+
+(defun call-with-config-pointer (function options)
+  "Calls FUNCTION with a schan config pointer: the one of the :CONFIG option,
+or a new one built from OPTIONS and freed afterwards."
+  (let ((shared (getf options :config)))
+    (cond ((null shared)
+           (let ((pointer (new-config-pointer options)))
+             (unwind-protect (funcall function pointer)
+               (schan-config-free pointer))))
+          ((rest (rest options))
+           (error "Pass either :CONFIG or config options, not both: ~S" options))
+          ((null (config-pointer shared))
+           (error (make-schannel-error :invalid-state "the config passed as :CONFIG was already freed")))
+          (t
+           (funcall function (config-pointer shared))))))
+
+(defmacro with-config-pointer ((pointer options) &body body)
+  "Runs BODY with POINTER bound to the schan config for the keyword list OPTIONS."
+  `(call-with-config-pointer (lambda (,pointer) ,@body) ,options))

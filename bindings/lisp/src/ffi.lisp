@@ -145,6 +145,10 @@
   (config :pointer)
   (mode schan-client-auth))
 
+(cffi:defcfun ("schan_config_enable_resumption" schan-config-enable-resumption) schan-status
+  (config :pointer)
+  (enabled :int))
+
 (cffi:defcfun ("schan_config_last_error" schan-config-last-error) :string
   (config :pointer))
 
@@ -222,6 +226,10 @@
   (index :size)
   (der :pointer)
   (length :pointer))
+
+(cffi:defcfun ("schan_session_resumed" schan-session-resumed) schan-status
+  (session :pointer)
+  (resumed :pointer))
 
 (cffi:defcfun ("schan_last_error" schan-last-error) :string
   (session :pointer))

@@ -40,6 +40,7 @@
    #:schan-config-load-pkcs12-file
    #:schan-config-load-pkcs12
    #:schan-config-set-client-auth
+   #:schan-config-enable-resumption
    #:schan-config-last-error
    ;; Sessions
    #:schan-client-new
@@ -59,6 +60,7 @@
    #:schan-get-alpn
    #:schan-get-peer-cert-count
    #:schan-get-peer-cert
+   #:schan-session-resumed
    #:schan-last-error
    #:schan-last-status
    #:schan-last-backend-error))
@@ -87,6 +89,11 @@
    #:schannel-certificate-name-mismatch
    #:schannel-truncated
    #:schannel-peer-closed
+   ;; Shared configs
+   #:config
+   #:make-config
+   #:free-config
+   #:with-config
    ;; Token-level API
    #:context
    #:context-role
@@ -109,6 +116,7 @@
    #:selected-alpn-protocol
    #:peer-certificate
    #:peer-certificate-chain
+   #:session-resumed-p
    ;; Gray streams
    #:schannel-stream
    #:stream-context

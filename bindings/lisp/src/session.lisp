@@ -156,8 +156,9 @@
 address literal, or NIL to check no name and send no SNI). OPTIONS are the
 config keywords described in config-options.lisp: :ca-file, :ca-pem, :verify,
 :revocation, :alpn, :min-version, :max-version, :certificate, :key,
-:pkcs12 and :password. Free it with FREE-CONTEXT."
-  (let ((session (with-config (config options)
+:pkcs12, :password and :resumption, or :config with a shared CONFIG. Free
+it with FREE-CONTEXT."
+  (let ((session (with-config-pointer (config options)
                    (new-session :client config hostname))))
     (make-instance 'context :session session :role :client)))
 
@@ -165,7 +166,7 @@ config keywords described in config-options.lisp: :ca-file, :ca-pem, :verify,
   "Returns a server context. OPTIONS are the config keywords described in
 config-options.lisp. :certificate (with :key) or :pkcs12 is required, and
 :client-auth asks for a client certificate. Free it with FREE-CONTEXT."
-  (let ((session (with-config (config options)
+  (let ((session (with-config-pointer (config options)
                    (new-session :server config nil))))
     (make-instance 'context :session session :role :server)))
 
@@ -198,6 +199,14 @@ config-options.lisp. :certificate (with :key) or :pkcs12 is required, and
   "Returns the negotiated ALPN protocol name, or NIL when none was negotiated."
   (let ((protocol (query-string object #'schan-get-alpn)))
     (and (plusp (length protocol)) protocol)))
+
+(defun session-resumed-p (object)
+  "Returns true when the handshake resumed an earlier session."
+  (let* ((context (tls-context object))
+         (session (live-session context)))
+    (cffi:with-foreign-object (resumed :int)
+      (check-session-status context (schan-session-resumed session resumed))
+      (/= 0 (cffi:mem-ref resumed :int)))))
 
 (defun peer-certificate-count (context)
   (cffi:with-foreign-object (count :size)

@@ -266,3 +266,38 @@ and whether the server printed the line the client sent afterwards."
   (destructuring-bind (line echoed) (exchange-after-server-command "r" "-tls1_2")
     (is (string= "from server" line))
     (is-true echoed)))
+
+(defun fetch-and-report-resumption (port config)
+  "Sends a GET to localhost:PORT with CONFIG, reads the whole response and returns whether the session was resumed."
+  (with-connection (base port)
+    (with-deadline
+      (let ((stream (make-client-stream base "localhost" :config config)))
+        (unwind-protect
+             (progn
+               (write-sequence (ascii +get-request+) stream)
+               ;; Reading to the end also processes the TLS 1.3 tickets.
+               (read-all stream)
+               (session-resumed-p stream))
+          (close stream))))))
+
+(test stream-session-resumption
+  "A config made with :RESUMPTION T resumes the session of an earlier connection."
+  (dolist (version '(:tls-1.2 :tls-1.3))
+    (with-peer (server (s-server-command "-www"))
+      (with-config (config :ca-file (pki "root.pem") :resumption t :min-version version :max-version version)
+        (is (not (fetch-and-report-resumption (peer-port server) config)))
+        (is (fetch-and-report-resumption (peer-port server) config))))))
+
+(test stream-shared-config-without-resumption
+  "A shared config without :RESUMPTION makes full handshakes."
+  (with-peer (server (s-server-command "-www"))
+    (with-config (config :ca-file (pki "root.pem"))
+      (is (not (fetch-and-report-resumption (peer-port server) config)))
+      (is (not (fetch-and-report-resumption (peer-port server) config))))))
+
+(test shared-config-rules
+  ":CONFIG cannot be combined with config options or used after FREE-CONFIG."
+  (let ((config (make-config :ca-file (pki "root.pem"))))
+    (signals error (make-client-context "localhost" :config config :alpn '("h2")))
+    (free-config config)
+    (signals schannel-error (make-client-context "localhost" :config config))))
