@@ -48,6 +48,8 @@ const Source kSources[] = {
     {"Pfx", "client.p12", nullptr, kPassword, "schan test client"},
     {"PfxLegacy", "client-legacy.p12", nullptr, kPassword, "schan test client"},
     {"PfxNoPassword", "client-nopass.p12", nullptr, nullptr, "schan test client"},
+    {"PfxEmptyPassword", "client-empty.p12", nullptr, nullptr, "schan test client"},
+    {"PfxLegacyEmptyPassword", "client-legacy-empty.p12", nullptr, nullptr, "schan test client"},
     {"PemRsaPkcs8", "client.pem", "client.key", nullptr, "schan test client"},
     {"PemRsaTraditional", "client-rsa-traditional.pem", "client-rsa-traditional.key", nullptr,
      "schan test traditional RSA client"},

@@ -37,6 +37,8 @@ namespace schan::test {
 //   leaf-nopass.p12            PKCS#12 without encryption, MAC with the empty password
 //   client-ca.pem              inter.pem followed by root.pem (s_server -CAfile for client certificates)
 //   client-legacy.p12          client.pem as leaf-legacy.p12; client-nopass.p12 as leaf-nopass.p12
+//   client-empty.p12           client.pem encrypted with the empty password (default encryption)
+//   client-legacy-empty.p12    client.pem encrypted with the empty password, -legacy encryption
 // Every .p12 holds the leaf or client certificate, its key and inter.pem.
 // Keys are RSA 2048 unless stated; tests/support/test_pki.py writes them.
 class Pki {

@@ -32,7 +32,8 @@ FILES = (
     "client.pem", "client.key", "client-ec.pem", "client-ec.key",
     "client-rsa-traditional.pem", "client-rsa-traditional.key",
     "leaf.p12", "client.p12", "leaf-legacy.p12", "leaf-nopass.p12",
-    "client-legacy.p12", "client-nopass.p12", "client-ca.pem",
+    "client-legacy.p12", "client-nopass.p12", "client-empty.p12", "client-legacy-empty.p12",
+    "client-ca.pem",
 )
 
 P12_PASSWORD = "secret"
@@ -252,6 +253,9 @@ def generate(folder):
     make_pkcs12(folder, "leaf-nopass.p12", "leaf", "-keypbe", "NONE", "-certpbe", "NONE", "-passout", "pass:")
     make_pkcs12(folder, "client-legacy.p12", "client", "-legacy", "-passout", "pass:" + P12_PASSWORD)
     make_pkcs12(folder, "client-nopass.p12", "client", "-keypbe", "NONE", "-certpbe", "NONE", "-passout", "pass:")
+    # Encrypted with the empty password, in the default and the -legacy encoding.
+    make_pkcs12(folder, "client-empty.p12", "client", "-passout", "pass:")
+    make_pkcs12(folder, "client-legacy-empty.p12", "client", "-legacy", "-passout", "pass:")
 
     # The traditional form ("BEGIN RSA PRIVATE KEY") of a key of its own.
     openssl(folder, "pkey", "-in", "client-rsa-traditional.key", "-traditional",
