@@ -54,6 +54,8 @@ const Source kSources[] = {
     {"PemRsaTraditional", "client-rsa-traditional.pem", "client-rsa-traditional.key", nullptr,
      "schan test traditional RSA client"},
     {"PemEcdsa", "client-ec.pem", "client-ec.key", nullptr, "schan test ECDSA client"},
+    {"PemEcdsaTraditional", "client-ec-traditional.pem", "client-ec-traditional.key", nullptr,
+     "schan test traditional ECDSA client"},
 };
 
 bool is_pfx(const Source& source)
@@ -89,7 +91,7 @@ std::string subject_of(PCCERT_CONTEXT certificate)
 
 bool is_ecdsa(const Source& source)
 {
-    return std::string(source.name) == "PemEcdsa";
+    return std::string(source.name).rfind("PemEcdsa", 0) == 0;
 }
 
 // Wine 8's NCryptImportKey rejects ECDSA private key blobs
@@ -261,6 +263,8 @@ TEST(SchannelCredentialErrors, EcdsaKeyMismatch)
         << schan_config_last_error(config.get());
     EXPECT_EQ(load_pem(config.get(), "client.pem", "client-ec.key"), SCHAN_E_KEY_MISMATCH)
         << schan_config_last_error(config.get());
+    EXPECT_EQ(load_pem(config.get(), "client-ec.pem", "client-ec-traditional.key"), SCHAN_E_KEY_MISMATCH)
+        << schan_config_last_error(config.get());
 }
 
 TEST(SchannelCredentialErrors, PemWithoutKeyIsBadFormat)
@@ -276,6 +280,8 @@ TEST(SchannelCredentialErrors, EcdsaKeyUnderWineIsUnsupported)
         GTEST_SKIP() << "Windows imports ECDSA keys";
     const ConfigPtr config = test_config();
     EXPECT_EQ(load_pem(config.get(), "client-ec.pem", "client-ec.key"), SCHAN_E_UNSUPPORTED)
+        << schan_config_last_error(config.get());
+    EXPECT_EQ(load_pem(config.get(), "client-ec-traditional.pem", "client-ec-traditional.key"), SCHAN_E_UNSUPPORTED)
         << schan_config_last_error(config.get());
 }
 

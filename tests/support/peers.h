@@ -32,6 +32,7 @@ namespace schan::test {
 //   client.pem                 client certificate (extendedKeyUsage clientAuth) signed by inter
 //   client-ec.pem              client certificate, ECDSA P-256 key (PKCS#8), signed by inter
 //   client-rsa-traditional.pem client certificate whose .key is traditional PEM ("RSA PRIVATE KEY")
+//   client-ec-traditional.pem  ECDSA P-256 client certificate whose .key is "EC PRIVATE KEY"
 //   leaf.p12, client.p12       PKCS#12 with password "secret" (OpenSSL 3 default encryption)
 //   leaf-legacy.p12            PKCS#12 with password "secret", -legacy encryption
 //   leaf-nopass.p12            PKCS#12 without encryption, MAC with the empty password

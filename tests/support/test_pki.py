@@ -2,7 +2,7 @@
 """Generate the test PKI with the openssl command line tool.
 
 Keep FILES and the list in tests/support/peers.h (class Pki) in sync. Keys are
-RSA 2048 except leaf-ec and client-ec (ECDSA P-256) and long-leaf (RSA 4096), all
+RSA 2048 except leaf-ec, client-ec and client-ec-traditional (ECDSA P-256) and long-leaf (RSA 4096), all
 certificates are signed with SHA-256 and every serial number is random, so
 no two runs produce the same certificate. Every key is distinct, because
 tests pair a certificate with another file's key (leaf.pem with
@@ -31,6 +31,7 @@ FILES = (
     "long-chain.pem", "long-leaf.pem", "long-leaf.key",
     "client.pem", "client.key", "client-ec.pem", "client-ec.key",
     "client-rsa-traditional.pem", "client-rsa-traditional.key",
+    "client-ec-traditional.pem", "client-ec-traditional.key",
     "leaf.p12", "client.p12", "leaf-legacy.p12", "leaf-nopass.p12",
     "client-legacy.p12", "client-nopass.p12", "client-empty.p12", "client-legacy-empty.p12",
     "client-ca.pem",
@@ -154,6 +155,7 @@ CERTIFICATES = (
     ("client", "rsa", "/CN=schan test client", "inter", "client"),
     ("client-ec", "ec", "/CN=schan test ECDSA client", "inter", "client"),
     ("client-rsa-traditional", "rsa", "/CN=schan test traditional RSA client", "inter", "client"),
+    ("client-ec-traditional", "ec", "/CN=schan test traditional ECDSA client", "inter", "client"),
 )
 
 KEY_OPTIONS = {
@@ -257,11 +259,11 @@ def generate(folder):
     make_pkcs12(folder, "client-empty.p12", "client", "-passout", "pass:")
     make_pkcs12(folder, "client-legacy-empty.p12", "client", "-legacy", "-passout", "pass:")
 
-    # The traditional form ("BEGIN RSA PRIVATE KEY") of a key of its own.
-    openssl(folder, "pkey", "-in", "client-rsa-traditional.key", "-traditional",
-            "-out", "client-rsa-traditional.key.new")
-    os.replace(os.path.join(folder, "client-rsa-traditional.key.new"),
-               os.path.join(folder, "client-rsa-traditional.key"))
+    # The traditional forms ("BEGIN RSA PRIVATE KEY", "BEGIN EC PRIVATE KEY")
+    # of keys of their own.
+    for name in ("client-rsa-traditional", "client-ec-traditional"):
+        openssl(folder, "pkey", "-in", name + ".key", "-traditional", "-out", name + ".key.new")
+        os.replace(os.path.join(folder, name + ".key.new"), os.path.join(folder, name + ".key"))
 
     missing = [name for name in FILES if not os.path.isfile(os.path.join(folder, name))]
     if missing:
