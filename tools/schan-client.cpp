@@ -18,6 +18,8 @@
 #ifdef _WIN32
 #include <fcntl.h>
 #include <io.h>
+#else
+#include <unistd.h>
 #endif
 
 #include "schan/schan.h"
@@ -252,14 +254,19 @@ private:
     {
         std::vector<std::uint8_t> buffer(16384);
         for (;;) {
-            const std::size_t count = std::fread(buffer.data(), 1, buffer.size(), stdin);
+            // A raw read returns what a pipe or terminal has now, where
+            // fread would wait for a full buffer.
+#ifdef _WIN32
+            const int count = _read(0, buffer.data(), static_cast<unsigned>(buffer.size()));
+#else
+            const auto count = ::read(0, buffer.data(), buffer.size());
+#endif
             std::lock_guard<std::mutex> lock(mutex_);
-            if (count > 0)
-                chunks_.emplace_back(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(count));
-            if (count < buffer.size() && (std::feof(stdin) || std::ferror(stdin))) {
+            if (count <= 0) {
                 ended_ = true;
                 return;
             }
+            chunks_.emplace_back(buffer.begin(), buffer.begin() + count);
         }
     }
 
