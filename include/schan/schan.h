@@ -473,6 +473,19 @@ SCHAN_API schan_status schan_encrypt(schan_session *session, const uint8_t *plai
 /**
  * Decrypts queued input and copies up to capacity plaintext bytes into buffer.
  * Plaintext that does not fit stays in the session for the next call.
+ *
+ * Post-handshake messages are handled here, by this policy:
+ * - TLS 1.3 NewSessionTicket and KeyUpdate are processed as they arrive. A
+ *   KeyUpdate that requests an update queues the response as output.
+ * - A TLS 1.2 renegotiation requested by the server runs to completion inside
+ *   schan_decrypt() calls (state SCHAN_STATE_RENEGOTIATING; schan_encrypt()
+ *   takes nothing and returns SCHAN_NEED_INPUT until it is done). Application
+ *   data that arrives around it is delivered in order. A provider that cannot
+ *   renegotiate (Wine 8's SChannel) fails the session with an error status.
+ * - With SChannel on Windows, tickets and KeyUpdate also pass through
+ *   SCHAN_STATE_RENEGOTIATING, because SSPI reports them as SEC_I_RENEGOTIATE.
+ * No post-handshake message is dropped silently or makes a call wait forever.
+ *
  * @param written receives the number of plaintext bytes copied.
  * @return SCHAN_OK when *written > 0;
  *         SCHAN_NEED_INPUT when no complete record is queued;
