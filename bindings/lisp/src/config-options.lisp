@@ -13,6 +13,8 @@
 ;;;;   :certificate  PEM file (or PEM octets) with the certificate and its chain
 ;;;;   :key          PEM file (or PEM octets) with the private key, unless :certificate has it
 ;;;;   :pkcs12       PKCS#12 file (or its octets) with certificate, chain and key
+;;;;   :cert-store   Windows certificate store entry with a private key, as
+;;;;                 "CurrentUser\MY\<SHA-1 thumbprint>" (SChannel backend only)
 ;;;;   :password     password of the encrypted key or of the PKCS#12 data
 ;;;;   :client-auth  servers only: :none, :optional or :required
 ;;;;   :resumption   clients only: true to cache sessions for resumption, which
@@ -97,7 +99,7 @@
   (if (listp value) value (list value)))
 
 (defun configure (config &key ca-file ca-pem verify revocation alpn min-version max-version
-                              certificate key pkcs12 password client-auth resumption)
+                              certificate key pkcs12 cert-store password client-auth resumption)
   "Applies the keyword options listed at the top of this file to CONFIG."
   (dolist (file (ensure-list-of ca-file))
     (check-config-status config (schan-config-load-ca-file config (native-path file))
@@ -126,6 +128,9 @@
     (load-certificate config certificate key password))
   (when pkcs12
     (load-pkcs12 config pkcs12 password))
+  (when cert-store
+    (check-config-status config (schan-config-load-cert-store config cert-store)
+                         "loading the certificate from the Windows certificate store"))
   (when client-auth
     (check-type client-auth (member :none :optional :required))
     (check-config-status config (schan-config-set-client-auth config client-auth)

@@ -74,6 +74,8 @@
 
 (cffi:defcfun ("schan_version" schan-version) :string)
 
+(cffi:defcfun ("schan_version_string_full" schan-version-string-full) :string)
+
 (cffi:defcfun ("schan_backend_name" schan-backend-name) :string)
 
 (cffi:defcfun ("schan_status_name" schan-status-name) :string
@@ -140,6 +142,10 @@
   (data :pointer)
   (length :size)
   (password :string))
+
+(cffi:defcfun ("schan_config_load_cert_store" schan-config-load-cert-store) schan-status
+  (config :pointer)
+  (path :string))
 
 (cffi:defcfun ("schan_config_set_client_auth" schan-config-set-client-auth) schan-status
   (config :pointer)

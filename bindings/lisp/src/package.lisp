@@ -23,6 +23,7 @@
    ;; Library
    #:schan-abi-version
    #:schan-version
+   #:schan-version-string-full
    #:schan-backend-name
    #:schan-status-name
    ;; Configuration
@@ -39,6 +40,7 @@
    #:schan-config-load-cert-chain-pem
    #:schan-config-load-pkcs12-file
    #:schan-config-load-pkcs12
+   #:schan-config-load-cert-store
    #:schan-config-set-client-auth
    #:schan-config-enable-resumption
    #:schan-config-last-error

@@ -156,8 +156,8 @@
 address literal, or NIL to check no name and send no SNI). OPTIONS are the
 config keywords described in config-options.lisp: :ca-file, :ca-pem, :verify,
 :revocation, :alpn, :min-version, :max-version, :certificate, :key,
-:pkcs12, :password and :resumption, or :config with a shared CONFIG. Free
-it with FREE-CONTEXT."
+:pkcs12, :cert-store, :password and :resumption, or :config with a shared
+CONFIG. Free it with FREE-CONTEXT."
   (let ((session (with-config-pointer (config options)
                    (new-session :client config hostname))))
     (make-instance 'context :session session :role :client)))
@@ -231,9 +231,12 @@ config-options.lisp. :certificate (with :key) or :pkcs12 is required, and
     (loop for index below (peer-certificate-count context)
           collect (peer-certificate context index))))
 
-(defun library-version ()
-  "Returns the version string of the loaded schan library."
-  (schan-version))
+(defun library-version (&key full)
+  "Returns the version of the loaded schan library, for example \"0.1.0\",
+or with FULL also its ABI version, for example \"0.1.0 (ABI 1)\"."
+  (if full
+      (schan-version-string-full)
+      (schan-version)))
 
 (defun backend-name ()
   "Returns the loaded library's TLS provider: \"schannel\" or \"openssl\"."

@@ -284,3 +284,20 @@
     (is (equal '("/nonexistent/a/libschan.so" "/nonexistent/b/libschan.so")
                (library-load-error-paths condition)))
     (is (search "/nonexistent/b/libschan.so" (princ-to-string condition)))))
+
+(test library-version-strings
+  "LIBRARY-VERSION returns the version, and with :FULL also the ABI version."
+  (let ((version (library-version)))
+    (is (plusp (length version)))
+    (is (string= (format nil "~A (ABI ~D)" version schannel.ffi:+schan-abi-version+)
+                 (library-version :full t)))))
+
+(test cert-store-needs-schannel
+  "The :CERT-STORE option signals :UNSUPPORTED with the OpenSSL backend."
+  (if (string= "openssl" (backend-name))
+      (let ((condition (handler-case (make-client-context
+                                      "localhost"
+                                      :cert-store "CurrentUser\\MY\\0000000000000000000000000000000000000000")
+                         (schannel-error (condition) condition))))
+        (is (eq :unsupported (and condition (schannel-error-status condition)))))
+      (skip "the backend is ~A" (backend-name))))
