@@ -421,9 +421,9 @@ SCHAN_API void schan_session_free(schan_session *session);
 
 /**
  * Copies bytes received from the peer into the session's input queue.
- * The queue holds at most a little more than one maximum-size TLS record of
- * unprocessed input, so *consumed may be less than length: process input
- * with schan_step() or schan_decrypt() and feed the rest afterwards.
+ * The queue takes at most two maximum-size TLS records (36874 bytes) of
+ * unprocessed input, so *consumed may be less than length. Process the input
+ * with schan_step() or schan_decrypt(), then feed the rest.
  * @param consumed receives how many bytes were taken (may be 0).
  * @return SCHAN_OK; SCHAN_E_INVALID_STATE after schan_feed_eof() or a failure.
  */
