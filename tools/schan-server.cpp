@@ -218,80 +218,21 @@ ConfigPtr make_config(const Options& options)
     return owner;
 }
 
-void close_socket(NativeSocket handle)
+// Ends the sending direction and reads until the client closes (for at most
+// kLingerSeconds), so that closing the socket does not reset a connection
+// with unread bytes, which could make the client lose the last records.
+void finish_connection(schan::tools::TcpSocket& connection)
 {
-#ifdef _WIN32
-    closesocket(handle);
-#else
-    ::close(handle);
-#endif
+    connection.shutdown_write();
+    connection.set_receive_timeout(kLingerSeconds);
+    std::uint8_t buffer[4096];
+    try {
+        while (connection.receive(buffer, sizeof buffer) > 0) {
+        }
+    } catch (const std::runtime_error&) {
+        // The client reset or went silent: the connection is over anyway.
+    }
 }
-
-// One accepted TCP connection.
-class Connection {
-public:
-    explicit Connection(NativeSocket handle) : handle_(handle) { set_receive_timeout(kReceiveTimeoutSeconds); }
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-    ~Connection() { close_socket(handle_); }
-
-    void send_all(const std::uint8_t* data, std::size_t length)
-    {
-        while (length > 0) {
-            const int chunk = length > 65536 ? 65536 : static_cast<int>(length);
-            const auto sent = ::send(handle_, reinterpret_cast<const char*>(data), chunk, 0);
-            if (sent <= 0)
-                throw std::runtime_error("send failed: the connection was closed or reset");
-            data += sent;
-            length -= static_cast<std::size_t>(sent);
-        }
-    }
-
-    // Returns the number of bytes read; 0 means the client ended the stream.
-    std::size_t receive(std::uint8_t* buffer, std::size_t capacity)
-    {
-        const int chunk = capacity > 65536 ? 65536 : static_cast<int>(capacity);
-        const auto received = ::recv(handle_, reinterpret_cast<char*>(buffer), chunk, 0);
-        if (received < 0)
-            throw std::runtime_error("receive failed: the connection was reset or the client sent nothing for " +
-                                     std::to_string(kReceiveTimeoutSeconds) + " s");
-        return static_cast<std::size_t>(received);
-    }
-
-    // Ends the sending direction and reads until the client closes (for at
-    // most kLingerSeconds), so that closing the socket does not reset a
-    // connection with unread bytes, which could make the client lose the
-    // last records.
-    void finish()
-    {
-#ifdef _WIN32
-        ::shutdown(handle_, SD_SEND);
-#else
-        ::shutdown(handle_, SHUT_WR);
-#endif
-        set_receive_timeout(kLingerSeconds);
-        std::uint8_t buffer[4096];
-        try {
-            while (receive(buffer, sizeof buffer) > 0) {
-            }
-        } catch (const std::runtime_error&) {
-            // The client reset or went silent: the connection is over anyway.
-        }
-    }
-
-private:
-    void set_receive_timeout(int seconds)
-    {
-#ifdef _WIN32
-        const DWORD timeout = static_cast<DWORD>(seconds) * 1000;
-#else
-        const timeval timeout{seconds, 0};
-#endif
-        setsockopt(handle_, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&timeout), sizeof timeout);
-    }
-
-    NativeSocket handle_;
-};
 
 // A listening TCP socket on 127.0.0.1.
 class Listener {
@@ -317,7 +258,7 @@ public:
     }
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
-    ~Listener() { close_socket(handle_); }
+    ~Listener() { schan::tools::close_native_socket(handle_); }
 
     [[nodiscard]] unsigned port() const
     {
@@ -358,7 +299,7 @@ std::string protocol_name(schan_tls_version version)
 // Drives one server session over one connection.
 class ServerConnection {
 public:
-    ServerConnection(schan_session* session, Connection& connection) : session_(session), connection_(connection) {}
+    ServerConnection(schan_session* session, schan::tools::TcpSocket& connection) : session_(session), connection_(connection) {}
 
     void handshake()
     {
@@ -536,7 +477,7 @@ private:
     }
 
     schan_session* session_;
-    Connection& connection_;
+    schan::tools::TcpSocket& connection_;
     std::vector<std::uint8_t> pending_;  // decrypted while making room for input, not yet read
 };
 
@@ -544,7 +485,8 @@ private:
 bool serve(const schan_config* config, const Options& options, NativeSocket client, const std::string& peer,
            unsigned long number)
 {
-    Connection connection(client);
+    schan::tools::TcpSocket connection(client);
+    connection.set_receive_timeout(kReceiveTimeoutSeconds);
     const std::string prefix = "schan-server: connection " + std::to_string(number) + " from " + peer + ": ";
 
     schan_session* session = nullptr;
@@ -567,7 +509,7 @@ bool serve(const schan_config* config, const Options& options, NativeSocket clie
             server.respond_http();
         else
             server.echo();
-        connection.finish();
+        finish_connection(connection);
         std::fprintf(stderr, "%sclosed cleanly\n", prefix.c_str());
     } catch (const TlsError& error) {
         std::fprintf(stderr, "%sTLS failed: %s\n", prefix.c_str(), error.what());

@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #endif
 
@@ -27,9 +28,21 @@ using NativeSocket = int;
 inline constexpr NativeSocket kInvalidSocket = -1;
 #endif
 
+// Closes a socket handle that no TcpSocket owns (a listening socket).
+inline void close_native_socket(NativeSocket handle)
+{
+#ifdef _WIN32
+    closesocket(handle);
+#else
+    ::close(handle);
+#endif
+}
+
 class TcpSocket {
 public:
     TcpSocket() = default;
+    // Takes ownership of a connected socket, for example one from accept().
+    explicit TcpSocket(NativeSocket connected) : handle_(connected) {}
     TcpSocket(const TcpSocket&) = delete;
     TcpSocket& operator=(const TcpSocket&) = delete;
     ~TcpSocket() { close(); }
@@ -75,9 +88,34 @@ public:
     {
         const int chunk = capacity > 65536 ? 65536 : static_cast<int>(capacity);
         const auto received = ::recv(handle_, reinterpret_cast<char*>(buffer), chunk, 0);
+        if (received < 0 && receive_timeout_seconds_ > 0)
+            throw std::runtime_error("receive failed: the connection was reset or the peer sent nothing for " +
+                                     std::to_string(receive_timeout_seconds_) + " s");
         if (received < 0)
             throw std::runtime_error("receive failed: the connection was reset");
         return static_cast<std::size_t>(received);
+    }
+
+    // Makes receive() fail after `seconds` without data (0 waits forever).
+    void set_receive_timeout(int seconds)
+    {
+#ifdef _WIN32
+        const DWORD timeout = static_cast<DWORD>(seconds) * 1000;
+#else
+        const timeval timeout{seconds, 0};
+#endif
+        setsockopt(handle_, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&timeout), sizeof timeout);
+        receive_timeout_seconds_ = seconds;
+    }
+
+    // Ends the sending direction; the peer reads end of stream.
+    void shutdown_write()
+    {
+#ifdef _WIN32
+        ::shutdown(handle_, SD_SEND);
+#else
+        ::shutdown(handle_, SHUT_WR);
+#endif
     }
 
     // Waits up to timeout_ms for readable data (or end of stream).
@@ -99,16 +137,13 @@ public:
     {
         if (handle_ == kInvalidSocket)
             return;
-#ifdef _WIN32
-        closesocket(handle_);
-#else
-        ::close(handle_);
-#endif
+        close_native_socket(handle_);
         handle_ = kInvalidSocket;
     }
 
 private:
     NativeSocket handle_ = kInvalidSocket;
+    int receive_timeout_seconds_ = 0;
 };
 
 // Starts Winsock for the life of the object; nothing to do elsewhere.
