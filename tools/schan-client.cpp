@@ -302,7 +302,11 @@ public:
         schan_get_protocol(session_, &version);
         schan_get_cipher(session_, &cipher);
         schan_get_alpn(session_, &alpn);
-        const char* protocol = version == SCHAN_TLS_1_3 ? "TLSv1.3" : version == SCHAN_TLS_1_2 ? "TLSv1.2" : "unknown";
+        const char* protocol = "unknown";
+        if (version == SCHAN_TLS_1_3)
+            protocol = "TLSv1.3";
+        else if (version == SCHAN_TLS_1_2)
+            protocol = "TLSv1.2";
         std::fprintf(stderr, "protocol=%s cipher=%s alpn=%s verify=%s\n", protocol, cipher, *alpn ? alpn : "-",
                      verified ? "ok" : "skipped");
         std::fflush(stderr);
