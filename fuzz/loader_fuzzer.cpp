@@ -43,7 +43,7 @@ void load_chain(schan_config* config, const char* data, std::size_t size, const 
     const schan_status status = schan_config_load_cert_chain_pem(
         config, certificate, certificate_length, key_length > 0 ? key : nullptr, key_length, password);
     expect_status(status,
-                  {SCHAN_OK, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD, SCHAN_E_KEY_MISMATCH},
+                  {SCHAN_OK, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD, SCHAN_E_KEY_MISMATCH, SCHAN_E_CERT_INVALID},
                   "schan_config_load_cert_chain_pem", certificate_length);
 }
 
@@ -70,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case LoaderInput::pkcs12_no_password: {
         const char* password = data[0] % 5 == 2 ? "secret" : nullptr;
         expect_status(schan_config_load_pkcs12(config, data + 1, length, password),
-                      {SCHAN_OK, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD, SCHAN_E_KEY_MISMATCH},
+                      {SCHAN_OK, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD, SCHAN_E_KEY_MISMATCH,
+                       SCHAN_E_CERT_INVALID},
                       "schan_config_load_pkcs12", length);
         break;
     }

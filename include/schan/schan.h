@@ -309,7 +309,10 @@ SCHAN_API schan_status schan_config_load_ca_pem(schan_config *config, const char
  *         SCHAN_E_BAD_FORMAT if it contains no certificate or no key,
  *         SCHAN_E_BAD_PASSWORD if the key is encrypted and the password is
  *         missing or wrong, SCHAN_E_KEY_MISMATCH if the key does not belong
- *         to the certificate. schan_config_last_error() names the file.
+ *         to the certificate, SCHAN_E_CERT_INVALID if the TLS provider
+ *         rejects the certificate or key (with OpenSSL, a key size or
+ *         signature algorithm below its security level).
+ *         schan_config_last_error() names the file.
  */
 SCHAN_API schan_status schan_config_load_cert_chain_file(schan_config *config, const char *cert_pem_path,
                                                          const char *key_pem_path, const char *password);
@@ -327,8 +330,9 @@ SCHAN_API schan_status schan_config_load_cert_chain_pem(schan_config *config, co
  * Loads a certificate, its chain and its private key from a PKCS#12 (PFX)
  * file, for the same uses as schan_config_load_cert_chain_file().
  * @param password the file's password, or NULL when it has none.
- * @return SCHAN_E_FILE_NOT_FOUND, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD or
- *         SCHAN_E_KEY_MISMATCH, as for schan_config_load_cert_chain_file().
+ * @return SCHAN_E_FILE_NOT_FOUND, SCHAN_E_BAD_FORMAT, SCHAN_E_BAD_PASSWORD,
+ *         SCHAN_E_KEY_MISMATCH or SCHAN_E_CERT_INVALID, as for
+ *         schan_config_load_cert_chain_file().
  */
 SCHAN_API schan_status schan_config_load_pkcs12_file(schan_config *config, const char *path,
                                                      const char *password);
