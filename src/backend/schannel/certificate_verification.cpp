@@ -91,6 +91,17 @@ constexpr DWORD kNameConstraintErrors = CERT_TRUST_INVALID_NAME_CONSTRAINTS |
 
 const std::string kFailurePrefix = "certificate verification failed: ";
 
+// What a verified certificate must be good for: the extended key usage the
+// chain must allow and the side of the SSL chain policy.
+struct Purpose {
+    const char* usage;      // szOID_PKIX_KP_SERVER_AUTH or szOID_PKIX_KP_CLIENT_AUTH
+    DWORD auth_type;        // AUTHTYPE_SERVER or AUTHTYPE_CLIENT
+    const char* usage_name; // for messages
+};
+
+const Purpose kServerPurpose{szOID_PKIX_KP_SERVER_AUTH, AUTHTYPE_SERVER, "TLS server authentication"};
+const Purpose kClientPurpose{szOID_PKIX_KP_CLIENT_AUTH, AUTHTYPE_CLIENT, "TLS client authentication"};
+
 // --- Text helpers -----------------------------------------------------------
 
 std::wstring to_wide(const std::string& text)
@@ -236,11 +247,11 @@ DWORD chain_flags(schan_revocation_mode mode) noexcept
 }
 
 // Builds the peer's chain with `engine` (nullptr is the default engine with
-// the system roots), using the certificates the server sent as intermediates.
-ChainPtr build_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, DWORD flags)
+// the system roots), using the certificates the peer sent as intermediates.
+ChainPtr build_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, DWORD flags,
+                     const Purpose& purpose = kServerPurpose)
 {
-    char server_auth[] = szOID_PKIX_KP_SERVER_AUTH;
-    LPSTR usages[] = {server_auth};
+    LPSTR usages[] = {const_cast<LPSTR>(purpose.usage)};
 
     CERT_CHAIN_PARA para{};
     para.cbSize = kChainParaSize;
@@ -310,7 +321,8 @@ std::string describe_validity(PCCERT_CONTEXT certificate)
 // Checks the chain's trust status bits. Both the SSL policy and these checks
 // are needed: Wine 8's SSL policy accepts a chain with
 // CERT_TRUST_IS_PARTIAL_CHAIN, and its automatic validation accepts anything.
-std::optional<ChainFailure> find_chain_failure(const CERT_CHAIN_CONTEXT& chain, const Config& config)
+std::optional<ChainFailure> find_chain_failure(const CERT_CHAIN_CONTEXT& chain, const Config& config,
+                                              const Purpose& purpose)
 {
     DWORD errors = chain.TrustStatus.dwErrorStatus & ~kIgnoredTrustErrors;
     if (config.revocation_mode != SCHAN_REVOCATION_STRICT)
@@ -354,7 +366,7 @@ std::optional<ChainFailure> find_chain_failure(const CERT_CHAIN_CONTEXT& chain, 
     if (errors & CERT_TRUST_IS_NOT_VALID_FOR_USAGE)
         return ChainFailure{SCHAN_E_CERT_INVALID, CERT_E_WRONG_USAGE,
                             element(CERT_TRUST_IS_NOT_VALID_FOR_USAGE) +
-                                " is not valid for TLS server authentication (its extended key usage excludes it)"};
+                                " is not valid for " + purpose.usage_name + " (its extended key usage excludes it)"};
     if (errors & CERT_TRUST_INVALID_BASIC_CONSTRAINTS)
         return ChainFailure{SCHAN_E_CERT_INVALID, TRUST_E_BASIC_CONSTRAINTS,
                             element(CERT_TRUST_INVALID_BASIC_CONSTRAINTS) +
@@ -415,10 +427,10 @@ schan_status certificate_status(HRESULT code) noexcept
 // Builds the chain with `engine` and returns it when its trust status is
 // clean. Otherwise appends the reason to `failures` and returns nullptr.
 ChainPtr build_clean_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, const Config& config,
-                           std::vector<ChainFailure>& failures)
+                           const Purpose& purpose, std::vector<ChainFailure>& failures)
 {
-    ChainPtr chain = build_chain(engine, peer, chain_flags(config.revocation_mode));
-    if (auto failure = find_chain_failure(*chain, config)) {
+    ChainPtr chain = build_chain(engine, peer, chain_flags(config.revocation_mode), purpose);
+    if (auto failure = find_chain_failure(*chain, config, purpose)) {
         failures.push_back(std::move(*failure));
         return nullptr;
     }
@@ -428,25 +440,25 @@ ChainPtr build_clean_chain(HCERTCHAINENGINE engine, PCCERT_CONTEXT peer, const C
     // fails such a chain with CERT_E_REVOCATION_FAILURE before it checks the
     // name, so the policy gets the same chain built without revocation checks.
     if ((chain->TrustStatus.dwErrorStatus & kRevocationUnknownErrors) != 0)
-        chain = build_chain(engine, peer, 0);
+        chain = build_chain(engine, peer, 0, purpose);
     return chain;
 }
 
 // Returns a chain that find_chain_failure() accepts, built by the engine of
 // each trust source the verify mode allows, or throws the most telling failure.
-ChainPtr build_trusted_chain(PCCERT_CONTEXT peer, const Config& config)
+ChainPtr build_trusted_chain(PCCERT_CONTEXT peer, const Config& config, const Purpose& purpose)
 {
     std::vector<ChainFailure> failures;
 
     if (config.verify_mode == SCHAN_VERIFY_CUSTOM_ONLY ||
         (config.verify_mode == SCHAN_VERIFY_CUSTOM_AND_SYSTEM && !config.ca_certificates.empty())) {
         const CustomTrust custom(config.ca_certificates);
-        if (ChainPtr chain = build_clean_chain(custom.engine(), peer, config, failures))
+        if (ChainPtr chain = build_clean_chain(custom.engine(), peer, config, purpose, failures))
             return chain;
     }
 
     if (config.verify_mode == SCHAN_VERIFY_SYSTEM || config.verify_mode == SCHAN_VERIFY_CUSTOM_AND_SYSTEM) {
-        if (ChainPtr chain = build_clean_chain(nullptr, peer, config, failures))
+        if (ChainPtr chain = build_clean_chain(nullptr, peer, config, purpose, failures))
             return chain;
     }
 
@@ -464,13 +476,13 @@ ChainPtr build_trusted_chain(PCCERT_CONTEXT peer, const Config& config)
 // Runs Windows' TLS server policy on a chain whose trust status is already
 // clean. The policy checks the DNS name and whatever else the system adds.
 void check_ssl_policy(const CERT_CHAIN_CONTEXT& chain, const Config& config, const std::string& server_name,
-                      bool check_dns_name)
+                      bool check_dns_name, const Purpose& purpose = kServerPurpose)
 {
     std::wstring wide_name = check_dns_name ? to_wide(server_name) : std::wstring();
 
     SSL_EXTRA_CERT_CHAIN_POLICY_PARA ssl{};
     ssl.cbSize = sizeof(ssl);
-    ssl.dwAuthType = AUTHTYPE_SERVER;
+    ssl.dwAuthType = purpose.auth_type;
     ssl.fdwChecks = check_dns_name ? 0 : kIgnoreCommonNameInvalid;
     ssl.pwszServerName = check_dns_name ? wide_name.data() : nullptr;
 
@@ -571,7 +583,7 @@ void verify_server_certificate(PCCERT_CONTEXT peer, const Config& config, const 
     if (peer == nullptr)
         fail(SCHAN_E_CERT_INVALID, kFailurePrefix + "the server sent no certificate");
 
-    const ChainPtr chain = build_trusted_chain(peer, config);
+    const ChainPtr chain = build_trusted_chain(peer, config, kServerPurpose);
 
     const auto address = parse_ip_address(server_name);
     const bool check_dns_name = !server_name.empty() && !address;
@@ -579,6 +591,18 @@ void verify_server_certificate(PCCERT_CONTEXT peer, const Config& config, const 
 
     if (address)
         check_ip_address(peer, *address, server_name);
+}
+
+void verify_client_certificate(PCCERT_CONTEXT peer, const Config& config)
+{
+    if (config.verify_mode == SCHAN_VERIFY_NONE)
+        return;
+    if (peer == nullptr)
+        fail(SCHAN_E_CERT_INVALID, kFailurePrefix + "the client sent no certificate");
+
+    // A client certificate names no host, so only the chain is checked.
+    const ChainPtr chain = build_trusted_chain(peer, config, kClientPurpose);
+    check_ssl_policy(*chain, config, {}, false, kClientPurpose);
 }
 
 std::vector<Der> peer_chain(PCCERT_CONTEXT peer, const Config& config)

@@ -30,6 +30,10 @@ namespace schan::schannel {
 // that names the problem, for example CERT_E_UNTRUSTEDROOT or CERT_E_CN_NO_MATCH.
 void verify_server_certificate(PCCERT_CONTEXT peer, const Config& config, const std::string& server_name);
 
+// Verifies a client's certificate chain for a server the same way, for TLS
+// client authentication and without a name check. Throws the same statuses.
+void verify_client_certificate(PCCERT_CONTEXT peer, const Config& config);
+
 // Returns the peer's chain as DER, leaf first: the chain that an engine of
 // config's verify mode builds up to a trusted root, else the leaf followed by
 // the other certificates the server sent in peer->hCertStore. Never throws

@@ -3,8 +3,6 @@
 #include <schannel.h>
 
 #include <algorithm>
-#include <climits>
-#include <cstring>
 
 #include "backend/schannel/application_protocols.h"
 #include "backend/schannel/certificate_verification.h"
@@ -12,6 +10,7 @@
 #include "backend/schannel/credentials.h"
 #include "backend/schannel/sspi_error.h"
 #include "backend/schannel/sspi_table.h"
+#include "backend/schannel/stream_records.h"
 #include "core/error.h"
 #include "core/record.h"
 
@@ -26,13 +25,6 @@ constexpr ULONG kContextRequest = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETEC
 constexpr std::uint8_t kProtocolVersionAlert = 70;
 constexpr std::uint8_t kHandshakeFailureAlert = 40;
 constexpr std::uint8_t kCertificateRequiredAlert = 116;
-
-// SSPI buffers carry 32-bit sizes, and the core passes at most two records.
-unsigned long buffer_size(std::size_t size)
-{
-    Expects(size <= ULONG_MAX);
-    return static_cast<unsigned long>(size);
-}
 
 std::wstring to_wide(const std::string& text)
 {
@@ -53,85 +45,6 @@ std::wstring target_name_for(const std::string& server_name)
     if (server_name.empty() || parse_ip_address(server_name))
         return {};
     return to_wide(server_name);
-}
-
-const SecBuffer* find_buffer(const SecBufferDesc& desc, unsigned long type)
-{
-    for (unsigned long i = 0; i < desc.cBuffers; ++i)
-        if (desc.pBuffers[i].BufferType == type)
-            return &desc.pBuffers[i];
-    return nullptr;
-}
-
-// Returns how many bytes at the end of `input_size` bytes an EXTRA buffer
-// reports as unused.
-std::size_t extra_size(const SecBufferDesc& desc, std::size_t input_size)
-{
-    const SecBuffer* extra = find_buffer(desc, SECBUFFER_EXTRA);
-    return extra == nullptr ? 0 : std::min<std::size_t>(extra->cbBuffer, input_size);
-}
-
-void append_buffer(ByteQueue& output, const SecBuffer& buffer)
-{
-    if (buffer.pvBuffer != nullptr && buffer.cbBuffer > 0)
-        output.append(gsl::span<const std::byte>(static_cast<const std::byte*>(buffer.pvBuffer), buffer.cbBuffer));
-}
-
-// Moves the header, data and trailer that EncryptMessage wrote next to each
-// other and returns the record's length. SChannel may report a shorter
-// trailer than StreamSizes promised (block cipher padding), which would leave
-// a gap before the next record.
-std::size_t pack_record(gsl::span<std::byte> space, const SecBuffer* parts, std::size_t count)
-{
-    std::size_t length = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        const auto* begin = static_cast<const std::byte*>(parts[i].pvBuffer);
-        const std::size_t size = parts[i].cbBuffer;
-        if (size == 0)
-            continue;
-        if (begin < space.data() || begin + size > space.data() + space.size() ||
-            begin < space.data() + length)
-            fail(SCHAN_E_INTERNAL, "EncryptMessage returned a buffer outside the record it was given");
-        std::memmove(space.data() + length, begin, size);
-        length += size;
-    }
-    return length;
-}
-
-// Returns the TLS alert that names the reason the server's certificate was rejected.
-unsigned long alert_for_certificate_error(schan_status status) noexcept
-{
-    switch (status) {
-    case SCHAN_E_CERT_UNTRUSTED: return TLS1_ALERT_UNKNOWN_CA;
-    case SCHAN_E_CERT_EXPIRED: return TLS1_ALERT_CERTIFICATE_EXPIRED;
-    case SCHAN_E_CERT_REVOKED: return TLS1_ALERT_CERTIFICATE_REVOKED;
-    case SCHAN_E_CERT_NAME_MISMATCH:
-    case SCHAN_E_CERT_INVALID: return TLS1_ALERT_BAD_CERTIFICATE;
-    default: return TLS1_ALERT_CERTIFICATE_UNKNOWN;
-    }
-}
-
-// Returns the schan status for a failed DecryptMessage. Wine 8 returns
-// SEC_E_INTERNAL_ERROR for every GnuTLS record error, a failed MAC check
-// included; Windows returns SEC_E_DECRYPT_FAILURE or SEC_E_MESSAGE_ALTERED.
-schan_status decrypt_failure_status(SECURITY_STATUS status) noexcept
-{
-    const schan_status mapped = map_sspi_status(status);
-    if (status == SEC_E_INTERNAL_ERROR || mapped == SCHAN_E_HANDSHAKE_FAILED)
-        return SCHAN_E_PROTOCOL;
-    return mapped;
-}
-
-std::string version_label(std::uint16_t version)
-{
-    switch (version) {
-    case 0x0300: return "SSL 3.0";
-    case 0x0301: return "TLS 1.0";
-    case 0x0302: return "TLS 1.1";
-    case 0x0303: return "TLS 1.2";
-    case 0x0304: return "TLS 1.3";
-    default: return hex(version, 4);
-    }
 }
 
 } // namespace
@@ -291,7 +204,7 @@ void ClientBackend::complete_first_handshake(ByteQueue& output)
     const std::uint16_t max_version = config_.max_version == SCHAN_TLS_DEFAULT ? 0xFFFF : config_.max_version;
     if (info_.protocol < config_.min_version || info_.protocol > max_version) {
         send_alert(kProtocolVersionAlert, output);
-        fail(SCHAN_E_UNSUPPORTED_VERSION, "the server negotiated " + version_label(info_.protocol) +
+        fail(SCHAN_E_UNSUPPORTED_VERSION, "the server negotiated " + protocol_label(info_.protocol) +
                                               ", outside the configured range " + describe_version_range(config_));
     }
 
@@ -403,90 +316,21 @@ void ClientBackend::fail_handshake(SECURITY_STATUS status)
 
 DecryptProgress ClientBackend::decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue&)
 {
-    std::size_t offset = 0;
-    while (offset < input.size()) {
-        const auto records = input.subspan(offset);
-        // Read before DecryptMessage decrypts the record in place.
-        const auto content_type = static_cast<ContentType>(std::to_integer<std::uint8_t>(records[0]));
-
-        // Wine 8 requires exactly one DATA buffer and at least three EMPTY ones.
-        SecBuffer buffers[4] = {
-            {buffer_size(records.size()), SECBUFFER_DATA, records.data()},
-            {0, SECBUFFER_EMPTY, nullptr},
-            {0, SECBUFFER_EMPTY, nullptr},
-            {0, SECBUFFER_EMPTY, nullptr},
-        };
-        SecBufferDesc message{SECBUFFER_VERSION, 4, buffers};
-        const SECURITY_STATUS status = sspi().DecryptMessage(context_.get(), &message, 0, nullptr);
-        const std::size_t used = records.size() - extra_size(message, records.size());
-
-        switch (status) {
-        case SEC_E_OK: {
-            const SecBuffer* data = find_buffer(message, SECBUFFER_DATA);
-            const bool empty = data == nullptr || data->cbBuffer == 0;
-            // Wine 8 reports the peer's close_notify as an empty result with
-            // SEC_E_OK. An empty application_data record is not close_notify.
-            if (empty && content_type == ContentType::alert)
-                return {offset + used, RecordEvent::close_notify};
-            if (!empty)
-                append_buffer(plaintext, *data);
-            if (used == 0)
-                fail(SCHAN_E_INTERNAL, "DecryptMessage returned SEC_E_OK but used no input");
-            offset += used;
-            break;
-        }
-
-        case SEC_I_CONTEXT_EXPIRED:
-            // Windows reports the peer's close_notify this way.
-            return {offset + used, RecordEvent::close_notify};
-
-        case SEC_I_RENEGOTIATE:
-            // A TLS 1.3 NewSessionTicket or KeyUpdate on Windows 11, or a TLS
-            // 1.2 HelloRequest. The bytes from the EXTRA buffer on go to
-            // InitializeSecurityContext next. The DATA buffer is not
-            // application data here.
-            phase_ = Phase::post_handshake;
-            post_handshake_started_ = false;
-            scanned_ = 0;
-            peer_alert_.reset();
-            return {offset + used, RecordEvent::renegotiate};
-
-        default:
-            if (content_type == ContentType::alert)
-                fail(SCHAN_E_ALERT_RECEIVED, "the server sent an alert, and DecryptMessage failed: " +
-                                                 describe_status(status),
-                     static_cast<std::uint32_t>(status));
-            fail_sspi(decrypt_failure_status(status), "DecryptMessage", status);
-        }
+    const DecryptProgress progress = decrypt_records(context_.get(), input, plaintext, "server");
+    if (progress.event == RecordEvent::renegotiate) {
+        // InitializeSecurityContext takes the rest of the input next.
+        phase_ = Phase::post_handshake;
+        post_handshake_started_ = false;
+        scanned_ = 0;
+        peer_alert_.reset();
     }
-    return {offset, RecordEvent::none};
+    return progress;
 }
 
 void ClientBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& output)
 {
-    Expects(phase_ == Phase::open && plaintext.size() <= stream_sizes_.cbMaximumMessage);
-
-    const std::size_t header = stream_sizes_.cbHeader;
-    const std::size_t trailer = stream_sizes_.cbTrailer;
-    const auto record = output.prepare(header + plaintext.size() + trailer);
-    std::memcpy(record.data() + header, plaintext.data(), plaintext.size());
-
-    // EncryptMessage works in place: the record is written straight into the
-    // output queue, so no record needs a buffer of its own.
-    SecBuffer buffers[4] = {
-        {buffer_size(header), SECBUFFER_STREAM_HEADER, record.data()},
-        {buffer_size(plaintext.size()), SECBUFFER_DATA, record.data() + header},
-        {buffer_size(trailer), SECBUFFER_STREAM_TRAILER, record.data() + header + plaintext.size()},
-        {0, SECBUFFER_EMPTY, nullptr},
-    };
-    SecBufferDesc message{SECBUFFER_VERSION, 4, buffers};
-    const SECURITY_STATUS status = sspi().EncryptMessage(context_.get(), 0, &message, 0);
-    if (status != SEC_E_OK) {
-        output.commit(0);
-        const schan_status mapped = map_sspi_status(status);
-        fail_sspi(mapped == SCHAN_E_HANDSHAKE_FAILED ? SCHAN_E_INTERNAL : mapped, "EncryptMessage", status);
-    }
-    output.commit(pack_record(record, buffers, 3));
+    Expects(phase_ == Phase::open);
+    encrypt_record(context_.get(), stream_sizes_, plaintext, output);
 }
 
 std::size_t ClientBackend::max_plaintext_chunk() const
@@ -497,7 +341,7 @@ std::size_t ClientBackend::max_plaintext_chunk() const
 void ClientBackend::shutdown(ByteQueue& output)
 {
     DWORD token = SCHANNEL_SHUTDOWN;
-    apply_control_token(&token, sizeof token, "ApplyControlToken(SCHANNEL_SHUTDOWN)");
+    apply_control_token(context_.get(), &token, sizeof token, "ApplyControlToken(SCHANNEL_SHUTDOWN)");
     generate_control_output("InitializeSecurityContext for close_notify", output);
 }
 
@@ -512,19 +356,10 @@ void ClientBackend::send_alert(unsigned long description, ByteQueue& output) noe
     // alert, and a provider without SCHANNEL_ALERT support sends none.
     try {
         SCHANNEL_ALERT_TOKEN token{SCHANNEL_ALERT, TLS1_ALERT_FATAL, description};
-        apply_control_token(&token, sizeof token, "ApplyControlToken(SCHANNEL_ALERT)");
+        apply_control_token(context_.get(), &token, sizeof token, "ApplyControlToken(SCHANNEL_ALERT)");
         generate_control_output("InitializeSecurityContext for an alert", output);
     } catch (...) {
     }
-}
-
-void ClientBackend::apply_control_token(void* token, unsigned long size, const char* step)
-{
-    SecBuffer buffer{size, SECBUFFER_TOKEN, token};
-    SecBufferDesc desc{SECBUFFER_VERSION, 1, &buffer};
-    const SECURITY_STATUS status = sspi().ApplyControlToken(context_.get(), &desc);
-    if (status != SEC_E_OK)
-        fail_sspi(step, status);
 }
 
 void ClientBackend::generate_control_output(const char* step, ByteQueue& output)

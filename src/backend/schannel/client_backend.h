@@ -57,7 +57,6 @@ private:
 
     [[noreturn]] void fail_handshake(SECURITY_STATUS status);
     void send_alert(unsigned long description, ByteQueue& output) noexcept;
-    void apply_control_token(void* token, unsigned long size, const char* step);
     void generate_control_output(const char* step, ByteQueue& output);
 
     Config config_;

@@ -17,7 +17,24 @@ namespace {
 constexpr DWORD kKnownClientProtocols = SP_PROT_SSL2_CLIENT | SP_PROT_SSL3_CLIENT | SP_PROT_TLS1_0_CLIENT |
                                         SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT;
 
+constexpr DWORD kKnownServerProtocols = SP_PROT_SSL2_SERVER | SP_PROT_SSL3_SERVER | SP_PROT_TLS1_0_SERVER |
+                                        SP_PROT_TLS1_1_SERVER | SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER;
+
 constexpr DWORD kCredentialFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS | SCH_USE_STRONG_CRYPTO;
+
+// A server verifies a client certificate itself, with the client's
+// verification code, so SChannel maps no certificate to a Windows account.
+constexpr DWORD kServerCredentialFlags = SCH_CRED_NO_SYSTEM_MAPPER | SCH_USE_STRONG_CRYPTO;
+
+// What differs between outbound and inbound credentials.
+struct Direction {
+    ULONG use;          // SECPKG_CRED_OUTBOUND or SECPKG_CRED_INBOUND
+    DWORD flags;        // SCH_CRED_* flags
+    DWORD known;        // every protocol bit of this direction
+};
+
+constexpr Direction kOutbound{SECPKG_CRED_OUTBOUND, kCredentialFlags, kKnownClientProtocols};
+constexpr Direction kInbound{SECPKG_CRED_INBOUND, kServerCredentialFlags, kKnownServerProtocols};
 
 std::uint16_t effective_max_version(const Config& config) noexcept
 {
@@ -29,48 +46,48 @@ const char* version_label(std::uint16_t version) noexcept
     return version == SCHAN_TLS_1_3 ? "TLS 1.3" : "TLS 1.2";
 }
 
-SECURITY_STATUS acquire(void* auth_data, CredentialsHandle& credentials)
+SECURITY_STATUS acquire(const Direction& direction, void* auth_data, CredentialsHandle& credentials)
 {
     TimeStamp expiry{};
-    return sspi().AcquireCredentialsHandleW(nullptr, const_cast<SEC_WCHAR*>(UNISP_NAME_W), SECPKG_CRED_OUTBOUND,
-                                            nullptr, auth_data, nullptr, nullptr, credentials.receive(), &expiry);
+    return sspi().AcquireCredentialsHandleW(nullptr, const_cast<SEC_WCHAR*>(UNISP_NAME_W), direction.use, nullptr,
+                                            auth_data, nullptr, nullptr, credentials.receive(), &expiry);
 }
 
-// The client certificate goes to SChannel as paCred only when one is
+// The own certificate goes to SChannel as paCred only when one is
 // configured. Without one, a server that requests a certificate gets none.
-struct ClientCertificate {
+struct OwnCertificate {
     PCCERT_CONTEXT context = nullptr;
 
     [[nodiscard]] DWORD count() const noexcept { return context == nullptr ? 0 : 1; }
     [[nodiscard]] PCCERT_CONTEXT* array() noexcept { return context == nullptr ? nullptr : &context; }
 };
 
-SECURITY_STATUS acquire_with_sch_credentials(DWORD enabled, ClientCertificate certificate,
+SECURITY_STATUS acquire_with_sch_credentials(const Direction& direction, DWORD enabled, OwnCertificate certificate,
                                              CredentialsHandle& credentials)
 {
     TLS_PARAMETERS parameters{};
-    parameters.grbitDisabledProtocols = kKnownClientProtocols & ~enabled;
+    parameters.grbitDisabledProtocols = direction.known & ~enabled;
 
     SCH_CREDENTIALS auth_data{};
     auth_data.dwVersion = SCH_CREDENTIALS_VERSION;
-    auth_data.dwFlags = kCredentialFlags;
+    auth_data.dwFlags = direction.flags;
     auth_data.cCreds = certificate.count();
     auth_data.paCred = certificate.array();
     auth_data.cTlsParameters = 1;
     auth_data.pTlsParameters = &parameters;
-    return acquire(&auth_data, credentials);
+    return acquire(direction, &auth_data, credentials);
 }
 
-SECURITY_STATUS acquire_with_schannel_cred(DWORD enabled, ClientCertificate certificate,
+SECURITY_STATUS acquire_with_schannel_cred(const Direction& direction, DWORD enabled, OwnCertificate certificate,
                                            CredentialsHandle& credentials)
 {
     SCHANNEL_CRED auth_data{};
     auth_data.dwVersion = SCHANNEL_CRED_VERSION;
-    auth_data.dwFlags = kCredentialFlags;
+    auth_data.dwFlags = direction.flags;
     auth_data.cCreds = certificate.count();
     auth_data.paCred = certificate.array();
     auth_data.grbitEnabledProtocols = enabled;
-    return acquire(&auth_data, credentials);
+    return acquire(direction, &auth_data, credentials);
 }
 
 // Returns whether a provider turned SCH_CREDENTIALS down in a way that
@@ -142,28 +159,55 @@ std::string describe_version_range(const Config& config)
     return std::string(version_label(config.min_version)) + " to " + version_label(max_version);
 }
 
-CredentialsHandle acquire_client_credentials(const Config& config)
-{
-    const DWORD enabled = enabled_client_protocols(config);
-    if (enabled == 0)
-        fail(SCHAN_E_UNSUPPORTED_VERSION, "the configured version range " + describe_version_range(config) +
-                                              " contains no version that schan supports");
+namespace {
 
-    const ClientCertificate certificate{credentials_certificate(config.credentials)};
+// Acquires credentials for `direction` with the protocol bits `enabled`
+// (never 0), trying SCH_CREDENTIALS before SCHANNEL_CRED.
+CredentialsHandle acquire_credentials(const Config& config, const Direction& direction, DWORD enabled)
+{
+    const OwnCertificate certificate{credentials_certificate(config.credentials)};
     CredentialsHandle credentials;
-    SECURITY_STATUS status = acquire_with_sch_credentials(enabled, certificate, credentials);
+    SECURITY_STATUS status = acquire_with_sch_credentials(direction, enabled, certificate, credentials);
     if (status == SEC_E_OK) {
-        if (!ignores_disabled_protocols(credentials, kKnownClientProtocols & ~enabled))
+        if (!ignores_disabled_protocols(credentials, direction.known & ~enabled))
             return credentials;
         credentials.reset();
     } else if (!rejects_sch_credentials(status)) {
         fail_acquire(config, status);
     }
 
-    status = acquire_with_schannel_cred(enabled, certificate, credentials);
+    status = acquire_with_schannel_cred(direction, enabled, certificate, credentials);
     if (status != SEC_E_OK)
         fail_acquire(config, status);
     return credentials;
+}
+
+[[noreturn]] void fail_empty_range(const Config& config)
+{
+    fail(SCHAN_E_UNSUPPORTED_VERSION, "the configured version range " + describe_version_range(config) +
+                                          " contains no version that schan supports");
+}
+
+} // namespace
+
+CredentialsHandle acquire_client_credentials(const Config& config)
+{
+    const DWORD enabled = enabled_client_protocols(config);
+    if (enabled == 0)
+        fail_empty_range(config);
+    return acquire_credentials(config, kOutbound, enabled);
+}
+
+CredentialsHandle acquire_server_credentials(const Config& config)
+{
+    if (credentials_certificate(config.credentials) == nullptr)
+        fail(SCHAN_E_INVALID_ARGUMENT, "a server needs a certificate and private key in its config");
+
+    // The server bits sit one position below the client bits of each version.
+    const DWORD enabled = enabled_client_protocols(config) >> 1;
+    if (enabled == 0)
+        fail_empty_range(config);
+    return acquire_credentials(config, kInbound, enabled);
 }
 
 } // namespace schan::schannel

@@ -1,5 +1,5 @@
-// Client credentials for SChannel: which protocol versions a connection may
-// use and how the server's certificate is checked.
+// Client and server credentials for SChannel: which protocol versions a
+// connection may use, the own certificate, and how the peer's is checked.
 #pragma once
 
 #include <windows.h>
@@ -25,5 +25,10 @@ std::string describe_version_range(const Config& config);
 // provider rejects or ignores it. Throws SCHAN_E_UNSUPPORTED_VERSION when the
 // provider cannot serve any version in the range.
 CredentialsHandle acquire_client_credentials(const Config& config);
+
+// Acquires inbound credentials with the configured certificate for the
+// versions in the configured range, the same way. Throws
+// SCHAN_E_INVALID_ARGUMENT when the config holds no certificate.
+CredentialsHandle acquire_server_credentials(const Config& config);
 
 } // namespace schan::schannel
