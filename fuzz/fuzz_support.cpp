@@ -5,6 +5,7 @@
 
 #include "fuzz_support.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -28,6 +29,11 @@ struct SplitMix {
         return z ^ (z >> 31);
     }
 };
+
+// Sizes of the pieces drive_session() feeds, in turn: single bytes, part
+// of a record header, a whole header and pieces beyond one record, so that
+// records reach the session split at every kind of boundary.
+constexpr std::size_t kFeedPieces[] = {1, 5, 6, 300, 16389, 2, 4000};
 
 constexpr std::uint64_t kClientSeed = 0x636C69656E74ULL;
 constexpr std::uint64_t kServerSeed = 0x736572766572ULL;
@@ -167,10 +173,11 @@ void drain_output(schan_session* session, std::string& sink)
     }
 }
 
-bool feed_some(schan_session* session, std::string& bytes)
+bool feed_some(schan_session* session, std::string& bytes, std::size_t limit)
 {
     std::size_t consumed = 0;
-    schan_feed(session, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), &consumed);
+    schan_feed(session, reinterpret_cast<const std::uint8_t*>(bytes.data()), std::min(bytes.size(), limit),
+               &consumed);
     bytes.erase(0, consumed);
     return consumed > 0;
 }
@@ -179,8 +186,8 @@ void drive_session(schan_session* session, std::string input)
 {
     std::string discarded;
     std::uint8_t plaintext[4096];
-    for (int round = 0; round < 1000; ++round) {
-        const bool fed = feed_some(session, input);
+    for (std::size_t round = 0; round < 1000; ++round) {
+        const bool fed = feed_some(session, input, kFeedPieces[round % std::size(kFeedPieces)]);
         schan_status status = SCHAN_OK;
         std::size_t written = 0;
         if (schan_get_state(session) == SCHAN_STATE_HANDSHAKE)

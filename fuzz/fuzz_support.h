@@ -40,12 +40,12 @@ schan_config* make_server_config();
 // Takes every byte the session has queued for the peer and appends it to `sink`.
 void drain_output(schan_session* session, std::string& sink);
 
-// Feeds as much of `bytes` as the session takes and erases that prefix.
-// Returns whether anything was taken.
-bool feed_some(schan_session* session, std::string& bytes);
+// Feeds as much of `bytes` as the session takes, at most `limit` bytes,
+// and erases that prefix. Returns whether anything was taken.
+bool feed_some(schan_session* session, std::string& bytes, std::size_t limit = SIZE_MAX);
 
-// Feeds `input` to the session as everything its peer sends: steps the
-// handshake, decrypts once it completes, then encrypts, reports the end of
+// Feeds `input` to the session, in pieces of varying size, as everything
+// its peer sends: steps the handshake, decrypts once it completes, then encrypts, reports the end of
 // stream and shuts down. Output for the peer is discarded.
 void drive_session(schan_session* session, std::string input);
 
