@@ -133,7 +133,8 @@ void fuzz_certificate_request(gsl::span<const std::byte> input)
         schan::schannel::CertificateRequestScanner scanner;
         std::size_t offset = 0;
         while (offset < complete) {
-            const std::size_t length = schan::kRecordHeaderSize + schan::parse_record_header(input.subspan(offset))->length;
+            const auto header = schan::parse_record_header(input.subspan(offset));
+            const std::size_t length = schan::kRecordHeaderSize + header->length;
             scanner.scan(input.subspan(offset, length));
             offset += length;
         }

@@ -125,6 +125,11 @@ void corrupt(Side& side, std::uint8_t argument, std::uint8_t value)
     side.inbound[position] = static_cast<char>(side.inbound[position] ^ (value | 1));
 }
 
+void truncate(Side& side, std::uint8_t argument)
+{
+    side.inbound.resize(std::min<std::size_t>(side.inbound.size(), argument * 64u));
+}
+
 void run_operation(Reader& input, Side& client, Side& server)
 {
     const auto operation = static_cast<DataOperation>(input.next() % static_cast<std::uint8_t>(DataOperation::count));
@@ -138,8 +143,8 @@ void run_operation(Reader& input, Side& client, Side& server)
     case DataOperation::corrupt_to_client: corrupt(client, argument, input.next()); break;
     case DataOperation::inject_to_server: server.inbound += input.take(argument); break;
     case DataOperation::inject_to_client: client.inbound += input.take(argument); break;
-    case DataOperation::truncate_to_server: server.inbound.resize(std::min<std::size_t>(server.inbound.size(), argument * 64u)); break;
-    case DataOperation::truncate_to_client: client.inbound.resize(std::min<std::size_t>(client.inbound.size(), argument * 64u)); break;
+    case DataOperation::truncate_to_server: truncate(server, argument); break;
+    case DataOperation::truncate_to_client: truncate(client, argument); break;
     case DataOperation::client_shutdown:
         schan::fuzz::use_random_stream(client.stream);
         schan_shutdown(client.session);

@@ -45,8 +45,9 @@ void drain_output(schan_session* session, std::string& sink);
 bool feed_some(schan_session* session, std::string& bytes, std::size_t limit = SIZE_MAX);
 
 // Feeds `input` to the session, in pieces of varying size, as everything
-// its peer sends: steps the handshake, decrypts once it completes, then encrypts, reports the end of
-// stream and shuts down. Output for the peer is discarded.
+// its peer sends: steps the handshake, decrypts once it completes, then
+// encrypts, reports the end of stream and shuts down. Output for the peer
+// is discarded.
 void drive_session(schan_session* session, std::string input);
 
 // Bytes each side sent during a handshake, and those the other side has
