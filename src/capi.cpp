@@ -11,6 +11,7 @@
 #include "core/credentials.h"
 #include "core/error.h"
 #include "core/pem.h"
+#include "core/secure_memory.h"
 #include "core/session.h"
 #include "core/session_cache.h"
 #include "schan/schan.h"
@@ -98,6 +99,11 @@ schan::CredentialsPtr load_with_origin(const std::string& origin, Load&& load)
 gsl::span<const std::byte> as_bytes(std::string_view text)
 {
     return gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(text.data()), text.size());
+}
+
+std::string_view as_text(const schan::SecretBytes& bytes)
+{
+    return std::string_view(bytes.data(), bytes.size());
 }
 
 template <typename Make>
@@ -266,14 +272,14 @@ schan_status schan_config_load_cert_chain_file(schan_config* config, const char*
     return config_call(config, "load_cert_chain_file", [&] {
         if (cert_pem_path == nullptr)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate file path is NULL");
-        const std::string certificates = schan::read_file(cert_pem_path);
-        const std::string key = key_pem_path == nullptr ? certificates : schan::read_file(key_pem_path);
+        const schan::SecretBytes certificates = schan::read_secret_file(cert_pem_path);
+        const schan::SecretBytes key = key_pem_path == nullptr ? certificates : schan::read_secret_file(key_pem_path);
         std::string origin = std::string("'") + cert_pem_path + "'";
         if (key_pem_path != nullptr)
             origin += std::string(" with key '") + key_pem_path + "'";
 
         config->settings.credentials = load_with_origin(
-            origin, [&] { return schan::load_pem_credentials(certificates, key, password); });
+            origin, [&] { return schan::load_pem_credentials(as_text(certificates), as_text(key), password); });
         return SCHAN_OK;
     });
 }
@@ -299,10 +305,10 @@ schan_status schan_config_load_pkcs12_file(schan_config* config, const char* pat
     return config_call(config, "load_pkcs12_file", [&] {
         if (path == nullptr)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 file path is NULL");
-        const std::string data = schan::read_file(path);
+        const schan::SecretBytes data = schan::read_secret_file(path);
 
         config->settings.credentials = load_with_origin(std::string("'") + path + "'", [&] {
-            return schan::load_pkcs12_credentials(as_bytes(data), password);
+            return schan::load_pkcs12_credentials(as_bytes(as_text(data)), password);
         });
         return SCHAN_OK;
     });

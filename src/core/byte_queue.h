@@ -6,11 +6,14 @@
 
 #include <gsl/gsl>
 
+#include "core/secure_memory.h"
+
 namespace schan {
 
 // Bytes are appended at the tail and consumed at the head. The storage is
 // compacted instead of reallocated, so once a connection has reached its
-// working size, appending and consuming allocate nothing.
+// working size, appending and consuming allocate nothing. The storage may
+// hold plaintext, so every block is wiped before it is freed.
 class ByteQueue {
 public:
     ByteQueue() = default;
@@ -42,7 +45,7 @@ public:
 private:
     void make_room(std::size_t length);
 
-    std::vector<std::byte> storage_;
+    std::vector<std::byte, WipingAllocator<std::byte>> storage_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;
     std::size_t prepared_ = 0;

@@ -110,4 +110,25 @@ std::string read_file(const std::string& path)
     return contents.str();
 }
 
+SecretBytes read_secret_file(const std::string& path)
+{
+    // The stream is unbuffered (set before open, as libstdc++ requires), so
+    // the chunks go straight into wiped storage and no stream buffer or
+    // std::string keeps a copy of the key.
+    std::ifstream file;
+    file.rdbuf()->pubsetbuf(nullptr, 0);
+    file.open(path, std::ios::binary);
+    if (!file)
+        fail(SCHAN_E_FILE_NOT_FOUND, "cannot open '" + path + "'");
+
+    SecretBytes contents;
+    char chunk[4096];
+    while (file.read(chunk, sizeof chunk) || file.gcount() > 0) {
+        const auto count = static_cast<std::size_t>(file.gcount());
+        contents.insert(contents.end(), chunk, chunk + count);
+    }
+    secure_wipe(chunk, sizeof chunk);
+    return contents;
+}
+
 } // namespace schan

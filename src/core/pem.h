@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/secure_memory.h"
 
 namespace schan {
 
@@ -15,5 +16,9 @@ std::vector<Der> parse_pem_certificates(std::string_view pem);
 
 // Reads a whole file; throws SCHAN_E_FILE_NOT_FOUND naming the path.
 std::string read_file(const std::string& path);
+
+// Reads a whole file that may contain a private key into memory that is
+// wiped when released; throws like read_file().
+SecretBytes read_secret_file(const std::string& path);
 
 } // namespace schan

@@ -11,11 +11,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/secure_memory.h"
+
 namespace schan {
 
 class SessionCache {
 public:
-    using Blob = std::vector<unsigned char>;  // a session in the backend's own serialized form
+    // A session in the backend's own serialized form. It contains the
+    // session's master secret, so it is wiped when released.
+    using Blob = std::vector<unsigned char, WipingAllocator<unsigned char>>;
 
     // Adds a session under `key`. A single-use session (a TLS 1.3 ticket) is
     // removed when take() returns it; a reusable one (TLS 1.2) stays. Keeps at
