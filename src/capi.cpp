@@ -1,11 +1,14 @@
 // The extern "C" functions of schan.h. Each one validates its arguments,
 // forwards to the core and turns every exception into a status.
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
 #include <string_view>
 
+#include "capi_handles.h"
 #include "core/backend.h"
 #include "core/config.h"
 #include "core/credentials.h"
@@ -15,19 +18,6 @@
 #include "core/session.h"
 #include "core/session_cache.h"
 #include "schan/schan.h"
-
-struct schan_config {
-    schan::Config settings;
-    std::string last_error;
-};
-
-struct schan_session {
-    schan_session(schan::Role role, std::unique_ptr<schan::Backend> backend, std::uint16_t min_version)
-        : core(role, std::move(backend), min_version)
-    {
-    }
-    schan::Session core;
-};
 
 namespace {
 
@@ -67,9 +57,30 @@ schan_status session_call(Body&& body) noexcept
     }
 }
 
-bool is_known_version(schan_tls_version version)
+// Returns an enum argument's value as the int the caller passed. An FFI
+// caller may pass any int, and reading a value outside the enumerators'
+// range through the enum type is undefined (UBSan reports it), so the
+// bytes are copied instead.
+template <typename Enum>
+int raw_value(const Enum& value)
+{
+    static_assert(sizeof(Enum) == sizeof(int));
+    int raw = 0;
+    std::memcpy(&raw, &value, sizeof raw);
+    return raw;
+}
+
+bool is_known_version(int version)
 {
     return version == SCHAN_TLS_DEFAULT || version == SCHAN_TLS_1_2 || version == SCHAN_TLS_1_3;
+}
+
+// No object is larger than PTRDIFF_MAX bytes, so a longer length is a
+// caller's bug (often -1 converted to size_t). Rejecting it keeps it away
+// from gsl::span, which terminates the process for a length of SIZE_MAX.
+bool is_valid_length(size_t length)
+{
+    return length <= static_cast<size_t>(PTRDIFF_MAX);
 }
 
 gsl::span<const std::byte> as_input(const uint8_t* data, size_t length)
@@ -183,7 +194,7 @@ schan_status schan_config_set_versions(schan_config* config, schan_tls_version m
                                        schan_tls_version max_version)
 {
     return config_call(config, "set_versions", [&] {
-        if (!is_known_version(min_version) || !is_known_version(max_version))
+        if (!is_known_version(raw_value(min_version)) || !is_known_version(raw_value(max_version)))
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "unknown protocol version; use SCHAN_TLS_1_2 or SCHAN_TLS_1_3");
         const std::uint16_t min = min_version == SCHAN_TLS_DEFAULT ? SCHAN_TLS_1_2 : min_version;
         if (max_version != SCHAN_TLS_DEFAULT && min > max_version)
@@ -218,7 +229,7 @@ schan_status schan_config_clear_alpn(schan_config* config)
 schan_status schan_config_set_verify_mode(schan_config* config, schan_verify_mode mode)
 {
     return config_call(config, "set_verify_mode", [&] {
-        if (mode < SCHAN_VERIFY_SYSTEM || mode > SCHAN_VERIFY_NONE)
+        if (raw_value(mode) < SCHAN_VERIFY_SYSTEM || raw_value(mode) > SCHAN_VERIFY_NONE)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "unknown verification mode");
         config->settings.verify_mode = mode;
         return SCHAN_OK;
@@ -228,7 +239,7 @@ schan_status schan_config_set_verify_mode(schan_config* config, schan_verify_mod
 schan_status schan_config_set_revocation_mode(schan_config* config, schan_revocation_mode mode)
 {
     return config_call(config, "set_revocation_mode", [&] {
-        if (mode < SCHAN_REVOCATION_BEST_EFFORT || mode > SCHAN_REVOCATION_OFF)
+        if (raw_value(mode) < SCHAN_REVOCATION_BEST_EFFORT || raw_value(mode) > SCHAN_REVOCATION_OFF)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "unknown revocation mode");
         config->settings.revocation_mode = mode;
         return SCHAN_OK;
@@ -259,6 +270,8 @@ schan_status schan_config_load_ca_pem(schan_config* config, const char* pem, siz
     return config_call(config, "load_ca_pem", [&] {
         if (pem == nullptr)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PEM buffer is NULL");
+        if (!is_valid_length(length))
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PEM buffer's length is above PTRDIFF_MAX");
         auto certificates = schan::parse_pem_certificates(std::string_view(pem, length));
         for (auto& certificate : certificates)
             config->settings.ca_certificates.push_back(std::move(certificate));
@@ -292,6 +305,8 @@ schan_status schan_config_load_cert_chain_pem(schan_config* config, const char* 
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the certificate PEM buffer is NULL");
         if (key_pem == nullptr && key_length > 0)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the key PEM buffer is NULL but its length is not 0");
+        if (!is_valid_length(cert_length) || !is_valid_length(key_length))
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "a PEM buffer's length is above PTRDIFF_MAX");
         const std::string_view certificates(cert_pem, cert_length);
         const std::string_view key = key_pem == nullptr ? certificates : std::string_view(key_pem, key_length);
 
@@ -320,6 +335,8 @@ schan_status schan_config_load_pkcs12(schan_config* config, const uint8_t* data,
     return config_call(config, "load_pkcs12", [&] {
         if (data == nullptr)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 buffer is NULL");
+        if (!is_valid_length(length))
+            schan::fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 buffer's length is above PTRDIFF_MAX");
 
         config->settings.credentials = schan::load_pkcs12_credentials(as_input(data, length), password);
         return SCHAN_OK;
@@ -340,7 +357,7 @@ schan_status schan_config_load_cert_store(schan_config* config, const char* path
 schan_status schan_config_set_client_auth(schan_config* config, schan_client_auth mode)
 {
     return config_call(config, "set_client_auth", [&] {
-        if (mode < SCHAN_CLIENT_AUTH_NONE || mode > SCHAN_CLIENT_AUTH_REQUIRED)
+        if (raw_value(mode) < SCHAN_CLIENT_AUTH_NONE || raw_value(mode) > SCHAN_CLIENT_AUTH_REQUIRED)
             schan::fail(SCHAN_E_INVALID_ARGUMENT, "unknown client authentication mode");
         config->settings.client_auth = mode;
         return SCHAN_OK;
@@ -389,11 +406,15 @@ void schan_session_free(schan_session* session)
 
 schan_status schan_feed(schan_session* session, const uint8_t* data, size_t length, size_t* consumed)
 {
-    if (session == nullptr || consumed == nullptr)
+    if (session == nullptr)
         return SCHAN_E_INVALID_ARGUMENT;
+    if (consumed == nullptr)
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "feed: consumed is NULL"); });
     *consumed = 0;
     if (data == nullptr && length > 0)
         return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "feed: data is NULL"); });
+    if (!is_valid_length(length))
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "feed: length is above PTRDIFF_MAX"); });
     return session_call([&] { return session->core.feed(as_input(data, length), *consumed); });
 }
 
@@ -418,31 +439,43 @@ size_t schan_output_size(const schan_session* session)
 
 schan_status schan_take_output(schan_session* session, uint8_t* buffer, size_t capacity, size_t* written)
 {
-    if (session == nullptr || written == nullptr)
+    if (session == nullptr)
         return SCHAN_E_INVALID_ARGUMENT;
+    if (written == nullptr)
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "take_output: written is NULL"); });
     *written = 0;
     if (buffer == nullptr && capacity > 0)
         return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "take_output: buffer is NULL"); });
+    if (!is_valid_length(capacity))
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "take_output: capacity is above PTRDIFF_MAX"); });
     return session_call([&] { return session->core.take_output(as_output(buffer, capacity), *written); });
 }
 
 schan_status schan_encrypt(schan_session* session, const uint8_t* plaintext, size_t length, size_t* consumed)
 {
-    if (session == nullptr || consumed == nullptr)
+    if (session == nullptr)
         return SCHAN_E_INVALID_ARGUMENT;
+    if (consumed == nullptr)
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "encrypt: consumed is NULL"); });
     *consumed = 0;
     if (plaintext == nullptr && length > 0)
         return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "encrypt: plaintext is NULL"); });
+    if (!is_valid_length(length))
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "encrypt: length is above PTRDIFF_MAX"); });
     return session_call([&] { return session->core.encrypt(as_input(plaintext, length), *consumed); });
 }
 
 schan_status schan_decrypt(schan_session* session, uint8_t* buffer, size_t capacity, size_t* written)
 {
-    if (session == nullptr || written == nullptr)
+    if (session == nullptr)
         return SCHAN_E_INVALID_ARGUMENT;
+    if (written == nullptr)
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "decrypt: written is NULL"); });
     *written = 0;
     if (buffer == nullptr || capacity == 0)
         return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "decrypt: buffer is NULL or its capacity is 0"); });
+    if (!is_valid_length(capacity))
+        return session_call([&] { return session->core.reject(SCHAN_E_INVALID_ARGUMENT, "decrypt: capacity is above PTRDIFF_MAX"); });
     return session_call([&] { return session->core.decrypt(as_output(buffer, capacity), *written); });
 }
 

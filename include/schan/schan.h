@@ -15,6 +15,17 @@
  *   SCHAN_HAVE_OUTPUT   send the bytes from schan_take_output(), then call again
  *   SCHAN_CLOSED        the peer sent close_notify: a clean end of stream
  *
+ * Misuse: a NULL pointer where an object is needed, or a length or capacity
+ * above PTRDIFF_MAX, gives SCHAN_E_INVALID_ARGUMENT; a buffer may be NULL
+ * only when its length is 0. A call that the session's state does not allow
+ * gives SCHAN_E_INVALID_STATE. Neither changes the session, which stays
+ * usable; schan_last_status() and schan_last_error() describe the rejection.
+ * Once a session has failed (SCHAN_STATE_FAILED), schan_feed(),
+ * schan_feed_eof(), schan_step(), schan_encrypt(), schan_decrypt() and
+ * schan_shutdown() do nothing and return the status of the failure, which
+ * schan_last_status() and schan_last_error() keep describing.
+ * schan_take_output() still returns an alert queued for the peer.
+ *
  * A minimal blocking client:
  *
  *   schan_config *cfg; schan_session *s;
@@ -33,10 +44,16 @@
  * certificate bytes returned by queries belong to the session and stay valid
  * until the session is freed or the next call that changes the session.
  *
- * Threads: a session or config may be used by one thread at a time. Different
- * sessions may be used from different threads at once, also when they were
- * created from the same config; a config must not change while sessions are
- * being created from it.
+ * Threads: a session is used by one thread at a time; its calls must not
+ * overlap, but it may move between threads. Sessions are independent of each
+ * other, also when they were created from the same config. Once a config is
+ * set up, any number of threads may call schan_client_new() and
+ * schan_server_new() on it at once, and its session cache is shared safely
+ * by all the sessions created from it. The calls that change a config
+ * (schan_config_set_*, schan_config_add_alpn, schan_config_clear_alpn,
+ * schan_config_load_*, schan_config_enable_resumption) must not overlap any
+ * other call on the same config, because they change the settings and its
+ * last error message.
  *
  * The header is C99 and C++ compatible.
  */
@@ -428,8 +445,10 @@ SCHAN_API void schan_session_free(schan_session *session);
  * The queue takes at most two maximum-size TLS records (36874 bytes) of
  * unprocessed input, so *consumed may be less than length. Process the input
  * with schan_step() or schan_decrypt(), then feed the rest.
+ * @param data may be NULL when length is 0.
  * @param consumed receives how many bytes were taken (may be 0).
- * @return SCHAN_OK; SCHAN_E_INVALID_STATE after schan_feed_eof() or a failure.
+ * @return SCHAN_OK; SCHAN_E_INVALID_STATE after schan_feed_eof(); the
+ *         failure's status on a failed session.
  */
 SCHAN_API schan_status schan_feed(schan_session *session, const uint8_t *data, size_t length,
                                   size_t *consumed);
@@ -456,7 +475,8 @@ SCHAN_API size_t schan_output_size(const schan_session *session);
 
 /**
  * Moves up to capacity queued bytes into buffer. Bytes are removed from the
- * queue as they are copied, so each byte is returned exactly once.
+ * queue as they are copied, so each byte is returned exactly once. buffer
+ * may be NULL when capacity is 0.
  * @param written receives the number of bytes copied.
  * @return SCHAN_HAVE_OUTPUT if bytes remain queued, otherwise SCHAN_OK.
  */
@@ -465,9 +485,11 @@ SCHAN_API schan_status schan_take_output(schan_session *session, uint8_t *buffer
 
 /**
  * Encrypts plaintext into TLS records and queues them as output. Records are
- * split at the provider's maximum plaintext size. The output queue is bounded,
- * so *consumed may be less than length: drain the output and call again with
- * the rest.
+ * split at the provider's maximum plaintext size. The output queue is bounded:
+ * encryption stops once it contains 64 KiB, so schan_encrypt() leaves at most
+ * 64 KiB plus one record (83973 bytes) queued, and *consumed may be less
+ * than length.
+ * Drain the output and call again with the rest.
  * @return SCHAN_HAVE_OUTPUT when records were queued, SCHAN_OK for length 0,
  *         SCHAN_E_INVALID_STATE before the handshake or after schan_shutdown().
  */
@@ -476,7 +498,9 @@ SCHAN_API schan_status schan_encrypt(schan_session *session, const uint8_t *plai
 
 /**
  * Decrypts queued input and copies up to capacity plaintext bytes into buffer.
- * Plaintext that does not fit stays in the session for the next call.
+ * Plaintext that does not fit stays in the session for the next call: at
+ * most the plaintext of the records in the input queue (36874 bytes).
+ * A capacity of 0 gives SCHAN_E_INVALID_ARGUMENT.
  *
  * Post-handshake messages are handled here, by this policy:
  * - TLS 1.3 NewSessionTicket and KeyUpdate are processed as they arrive. A
@@ -505,8 +529,10 @@ SCHAN_API schan_status schan_decrypt(schan_session *session, uint8_t *buffer, si
 /**
  * Queues close_notify. Later schan_encrypt() calls fail with
  * SCHAN_E_INVALID_STATE; schan_decrypt() still returns data until the peer's
- * close_notify. Calling it again does nothing and returns the same status.
- * @return SCHAN_HAVE_OUTPUT (send the alert) or an error.
+ * close_notify. Calling it again queues nothing more: it returns
+ * SCHAN_HAVE_OUTPUT while output is still queued, then SCHAN_OK.
+ * @return SCHAN_HAVE_OUTPUT (send the alert), SCHAN_E_INVALID_STATE before
+ *         the handshake completed, or the failure's status.
  */
 SCHAN_API schan_status schan_shutdown(schan_session *session);
 

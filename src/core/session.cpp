@@ -36,8 +36,17 @@ const ConnectionInfo* Session::connection_info() const noexcept
     return info_ ? &*info_ : nullptr;
 }
 
+BufferUsage Session::buffer_usage() const noexcept
+{
+    return BufferUsage{input_.size(), output_.size(), plaintext_.size(),
+                       input_.capacity() + output_.capacity() + plaintext_.capacity()};
+}
+
 schan_status Session::reject(schan_status status, const std::string& message)
 {
+    // A failed session keeps describing its failure.
+    if (state_ == SCHAN_STATE_FAILED)
+        return status;
     last_status_ = status;
     last_error_ = message;
     last_backend_error_ = 0;
@@ -48,6 +57,7 @@ schan_status Session::fail_session(schan_status status, const std::string& messa
                                    std::uint64_t backend_code)
 {
     state_ = SCHAN_STATE_FAILED;
+    failure_ = status;
     last_status_ = status;
     last_error_ = message;
     last_backend_error_ = backend_code;
@@ -73,7 +83,7 @@ schan_status Session::feed(gsl::span<const std::byte> data, std::size_t& consume
 {
     consumed = 0;
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
     if (input_ended_)
         return reject(SCHAN_E_INVALID_STATE, "feed: the end of stream was already reported");
 
@@ -87,7 +97,7 @@ schan_status Session::feed(gsl::span<const std::byte> data, std::size_t& consume
 schan_status Session::feed_eof()
 {
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
     input_ended_ = true;
     return SCHAN_OK;
 }
@@ -95,7 +105,7 @@ schan_status Session::feed_eof()
 schan_status Session::step()
 {
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
 
     return guarded("handshake", [&] {
         if (state_ == SCHAN_STATE_HANDSHAKE || state_ == SCHAN_STATE_RENEGOTIATING)
@@ -179,7 +189,7 @@ schan_status Session::decrypt(gsl::span<std::byte> buffer, std::size_t& written)
 {
     written = 0;
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
     if (state_ == SCHAN_STATE_HANDSHAKE)
         return reject(SCHAN_E_INVALID_STATE,
                       "decrypt: the handshake is not complete; call schan_step until it returns SCHAN_OK");
@@ -220,7 +230,7 @@ schan_status Session::encrypt(gsl::span<const std::byte> plaintext, std::size_t&
 {
     consumed = 0;
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
     if (state_ == SCHAN_STATE_HANDSHAKE)
         return reject(SCHAN_E_INVALID_STATE,
                       "encrypt: the handshake is not complete; call schan_step until it returns SCHAN_OK");
@@ -246,7 +256,7 @@ schan_status Session::encrypt(gsl::span<const std::byte> plaintext, std::size_t&
 schan_status Session::shutdown()
 {
     if (state_ == SCHAN_STATE_FAILED)
-        return last_status_;
+        return failure_;
     if (state_ == SCHAN_STATE_HANDSHAKE)
         return reject(SCHAN_E_INVALID_STATE, "shutdown: the handshake is not complete");
     if (close_sent_)

@@ -22,6 +22,14 @@ namespace schan {
 inline constexpr std::size_t kInputCapacity = 2 * (5 + 16384 + 2048);
 inline constexpr std::size_t kOutputLimit = 64 * 1024;
 
+// What a session's queues hold and how much storage they keep, in bytes.
+struct BufferUsage {
+    std::size_t input = 0;      // ciphertext received, not yet processed
+    std::size_t output = 0;     // records for the peer
+    std::size_t plaintext = 0;  // decrypted, not yet read by the caller
+    std::size_t storage = 0;    // capacity of the three queues together
+};
+
 class Session {
 public:
     // A handshake that negotiates a version below `min_version` fails.
@@ -37,6 +45,7 @@ public:
 
     [[nodiscard]] std::size_t output_size() const noexcept { return output_.size(); }
     [[nodiscard]] schan_state state() const noexcept { return state_; }
+    [[nodiscard]] BufferUsage buffer_usage() const noexcept;
     [[nodiscard]] Role role() const noexcept { return role_; }
 
     // The negotiated parameters, or nullptr before the handshake completed.
@@ -47,7 +56,8 @@ public:
     [[nodiscard]] std::uint64_t last_backend_error() const noexcept { return last_backend_error_; }
 
     // Records a rejected call (bad argument or wrong state) without failing
-    // the session, and returns the status.
+    // the session, and returns the status. On a failed session the record
+    // of the failure stays.
     schan_status reject(schan_status status, const std::string& message);
 
 private:
@@ -74,6 +84,7 @@ private:
     bool close_sent_ = false;       // our close_notify is queued
     std::optional<ConnectionInfo> info_;
 
+    schan_status failure_ = SCHAN_OK;  // what every call returns once the session failed
     std::string last_error_;
     schan_status last_status_ = SCHAN_OK;
     std::uint64_t last_backend_error_ = 0;
