@@ -25,9 +25,10 @@ std::string version_name(std::uint16_t version)
 } // namespace
 
 Session::Session(Role role, std::unique_ptr<Backend> backend, std::uint16_t min_version)
-    : role_(role), backend_(std::move(backend)), min_version_(min_version),
-      input_(kInputCapacity), output_(kMaxRecordSize), plaintext_(kMaxPlaintextFragment)
+    : role_(role), backend_(std::move(backend)), min_version_(min_version)
 {
+    // The queues start empty and grow to the sizes the traffic needs, so an
+    // idle session holds only what its handshake used.
     Expects(backend_ != nullptr);
 }
 
