@@ -29,6 +29,9 @@ schan_status config_call(schan_config* config, const char* operation, Body&& bod
         return SCHAN_E_INVALID_ARGUMENT;
     try {
         config->last_error.clear();
+        // Sessions created later must see the new settings, so the contexts
+        // prepared from the old ones are dropped (sessions using them keep theirs).
+        config->settings.backend_contexts = std::make_shared<schan::BackendContextSlot>();
         return body();
     } catch (const schan::Error& error) {
         try {

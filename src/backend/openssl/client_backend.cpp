@@ -33,14 +33,17 @@ std::unique_ptr<Backend> make_client_backend(const Config& config, const std::st
 {
     const ErrorQueueScope error_scope;
 
-    const SslContextPtr context = make_context(TLS_client_method(), config);
-    configure_verification(context.get(), config, SSL_VERIFY_PEER);
-    if (config.credentials)
-        use_credentials(context.get(), *config.credentials);
-    if (config.session_cache)
-        capture_new_sessions(context.get());
+    SSL_CTX* context = shared_context(config, false, [&] {
+        SslContextPtr made = make_context(TLS_client_method(), config);
+        configure_verification(made.get(), config, SSL_VERIFY_PEER);
+        if (config.credentials)
+            use_credentials(made.get(), *config.credentials);
+        if (config.session_cache)
+            capture_new_sessions(made.get());
+        return made;
+    });
 
-    SslPtr ssl(SSL_new(context.get()));
+    SslPtr ssl(SSL_new(context));
     if (!ssl)
         fail_with_queue(SCHAN_E_OUT_OF_MEMORY, "creating the TLS connection (SSL_new)");
     configure_server_name(ssl.get(), server_name, config.verify_mode);

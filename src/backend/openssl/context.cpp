@@ -1,5 +1,8 @@
 #include "backend/openssl/context.h"
 
+#include <mutex>
+#include <utility>
+
 #include <gsl/gsl>
 
 #include "backend/openssl/openssl_error.h"
@@ -33,6 +36,26 @@ std::string alpn_wire_format(const std::vector<std::string>& protocols)
         wire += protocol;
     }
     return wire;
+}
+
+namespace {
+
+class SharedSslContext final : public BackendContext {
+public:
+    explicit SharedSslContext(SslContextPtr made) : context(std::move(made)) {}
+    SslContextPtr context;
+};
+
+} // namespace
+
+SSL_CTX* shared_context(const Config& config, bool server, const std::function<SslContextPtr()>& make)
+{
+    BackendContextSlot& slot = *config.backend_contexts;
+    const std::lock_guard lock(slot.mutex);
+    auto& cached = server ? slot.server : slot.client;
+    if (!cached)
+        cached = std::make_shared<SharedSslContext>(make());
+    return static_cast<const SharedSslContext&>(*cached).context.get();
 }
 
 } // namespace schan::openssl

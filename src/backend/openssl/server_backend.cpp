@@ -77,9 +77,9 @@ void configure_client_auth(SSL_CTX* context, const Config& config)
     announce_client_cas(context, config);
 }
 
-// NOTE: each session has its own SSL_CTX and so its own ticket key and
-// session cache, which makes resumption impossible. Tickets and the cache
-// are off, so no handshake sends a ticket that no later handshake can use.
+// NOTE: servers do not resume sessions. The sessions of one config share an
+// SSL_CTX, but its tickets and session cache stay off, so no handshake sends a
+// ticket that the server would not accept.
 void disable_resumption(SSL_CTX* context)
 {
     SSL_CTX_set_options(context, SSL_OP_NO_TICKET);
@@ -94,13 +94,16 @@ std::unique_ptr<Backend> make_server_backend(const Config& config)
     const ErrorQueueScope error_scope;
     Expects(config.credentials != nullptr);
 
-    const SslContextPtr context = make_context(TLS_server_method(), config);
-    use_credentials(context.get(), *config.credentials);
-    configure_client_auth(context.get(), config);
-    disable_resumption(context.get());
-    SSL_CTX_set_alpn_select_cb(context.get(), select_alpn, nullptr);
+    SSL_CTX* context = shared_context(config, true, [&] {
+        SslContextPtr made = make_context(TLS_server_method(), config);
+        use_credentials(made.get(), *config.credentials);
+        configure_client_auth(made.get(), config);
+        disable_resumption(made.get());
+        SSL_CTX_set_alpn_select_cb(made.get(), select_alpn, nullptr);
+        return made;
+    });
 
-    SslPtr ssl(SSL_new(context.get()));
+    SslPtr ssl(SSL_new(context));
     if (!ssl)
         fail_with_queue(SCHAN_E_OUT_OF_MEMORY, "creating the TLS connection (SSL_new)");
     SSL_set_accept_state(ssl.get());
