@@ -187,6 +187,9 @@ DecryptProgress OpensslBackend::decrypt(gsl::span<std::byte> input, ByteQueue& p
 RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output)
 {
     while (!close_received_) {
+        // A fatal error puts OpenSSL back in its init state, so whether a
+        // failure belongs to a handshake is decided before the read.
+        const bool was_in_handshake = SSL_in_init(ssl_.get()) != 0;
         auto buffer = plaintext.prepare(kMaxPlaintextFragment);
         const int result = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(buffer.size()));
         const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
@@ -199,10 +202,10 @@ RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output
             close_received_ = true;
             break;
         }
-        const bool in_handshake = SSL_in_init(ssl_.get()) != 0;
         if (ssl_error == SSL_ERROR_WANT_READ)
-            return in_handshake ? RecordEvent::renegotiate : RecordEvent::none;
-        fail_tls_call(ssl_.get(), "SSL_read", ssl_error, in_handshake ? Phase::handshake : Phase::data, state_.alerts);
+            return SSL_in_init(ssl_.get()) != 0 ? RecordEvent::renegotiate : RecordEvent::none;
+        fail_tls_call(ssl_.get(), "SSL_read", ssl_error, was_in_handshake ? Phase::handshake : Phase::data,
+                      state_.alerts);
     }
     return RecordEvent::close_notify;
 }
