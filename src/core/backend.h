@@ -19,6 +19,9 @@ enum class Role { client, server };
 struct HandshakeProgress {
     std::size_t consumed = 0;  // input bytes the provider used
     bool complete = false;     // the handshake (or post-handshake exchange) finished
+    // The provider needs more records than the unused input contains
+    // (SEC_E_INCOMPLETE_MESSAGE): the core calls again only once more arrive.
+    bool needs_more_input = false;
 };
 
 enum class RecordEvent {
@@ -30,6 +33,7 @@ enum class RecordEvent {
 struct DecryptProgress {
     std::size_t consumed = 0;
     RecordEvent event = RecordEvent::none;
+    bool needs_more_input = false;  // as in HandshakeProgress
 };
 
 class Backend {

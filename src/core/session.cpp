@@ -123,8 +123,11 @@ schan_status Session::run_handshake()
         // server never calls the backend without records before that.
         if (records.empty() && role_ == Role::server && state_ == SCHAN_STATE_HANDSHAKE)
             break;
+        if (awaited_input_ > 0 && records.size() <= awaited_input_)
+            break;
         const auto progress = backend_->handshake(records, output_);
         input_.consume(progress.consumed);
+        awaited_input_ = progress.needs_more_input ? records.size() - progress.consumed : 0;
 
         if (progress.complete) {
             complete_handshake();
@@ -164,12 +167,15 @@ void Session::complete_handshake()
 bool Session::decrypt_available()
 {
     const std::size_t complete = complete_records_length(input_.data());
+    if (awaited_input_ > 0 && complete <= awaited_input_)
+        return false;
     auto records = input_.data().first(complete);
     const std::size_t plaintext_before = plaintext_.size();
     const std::size_t output_before = output_.size();
 
     const auto progress = backend_->decrypt(records, plaintext_, output_);
     input_.consume(progress.consumed);
+    awaited_input_ = progress.needs_more_input ? complete - progress.consumed : 0;
 
     if (progress.event == RecordEvent::close_notify) {
         close_received_ = true;
@@ -180,7 +186,7 @@ bool Session::decrypt_available()
 
     const bool progressed = progress.consumed > 0 || progress.event != RecordEvent::none ||
                             plaintext_.size() != plaintext_before || output_.size() != output_before;
-    if (!progressed && complete > 0)
+    if (!progressed && complete > 0 && !progress.needs_more_input)
         fail(SCHAN_E_INTERNAL, "the TLS provider made no progress on " + std::to_string(complete) +
                                    " bytes of complete records");
     return progressed;

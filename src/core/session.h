@@ -79,6 +79,9 @@ private:
     ByteQueue output_;     // records for the peer
     ByteQueue plaintext_;  // decrypted, not yet read by the caller
 
+    // The length of the complete records for which the backend last reported
+    // needs_more_input, or 0. It is called again only once more records arrive.
+    std::size_t awaited_input_ = 0;
     bool input_ended_ = false;      // the caller reported the transport's end of stream
     bool close_received_ = false;   // the peer's close_notify
     bool close_sent_ = false;       // our close_notify is queued

@@ -1,7 +1,7 @@
 // Tests of the SChannel credential loaders (PKCS#12, PEM with RSA and ECDSA
 // keys) and of client certificates presented to openssl s_server on
 // 127.0.0.1. Each loaded certificate must also be accepted by
-// AcquireCredentialsHandle as paCred.
+// AcquireCredentialsHandle as paCred, for outbound and inbound use.
 #include <gtest/gtest.h>
 
 #include <windows.h>
@@ -104,6 +104,29 @@ bool skip_ecdsa_under_wine(const Source& source)
 
 class CredentialSource : public ::testing::TestWithParam<Source> {};
 
+// Acquires server (inbound) credentials with `certificate` as paCred
+// through SCHANNEL_CRED, which every SChannel version accepts, and frees
+// them again. Calls SSPI directly, so each loader's certificate is checked
+// apart from the server backend's own credential code.
+SECURITY_STATUS acquire_inbound_and_free(PCCERT_CONTEXT certificate)
+{
+    SCHANNEL_CRED credentials{};
+    credentials.dwVersion = SCHANNEL_CRED_VERSION;
+    credentials.cCreds = 1;
+    credentials.paCred = &certificate;
+    credentials.grbitEnabledProtocols = SP_PROT_TLS1_2_SERVER;
+    credentials.dwFlags = SCH_CRED_NO_DEFAULT_CREDS | SCH_CRED_MANUAL_CRED_VALIDATION;
+
+    CredHandle handle{};
+    TimeStamp expiry{};
+    SEC_WCHAR package[] = UNISP_NAME_W;
+    const SECURITY_STATUS status = AcquireCredentialsHandleW(nullptr, package, SECPKG_CRED_INBOUND, nullptr, &credentials, nullptr,
+                                                             nullptr, &handle, &expiry);
+    if (status == SEC_E_OK)
+        FreeCredentialsHandle(&handle);
+    return status;
+}
+
 std::string source_name(const ::testing::TestParamInfo<Source>& info)
 {
     return info.param.name;
@@ -143,6 +166,19 @@ TEST_P(CredentialSource, AcquiresOutboundCredentials)
     schan::schannel::CredentialsHandle handle;
     ASSERT_NO_THROW(handle = schan::schannel::acquire_client_credentials(config));
     EXPECT_TRUE(handle.valid());
+}
+
+TEST_P(CredentialSource, AcquiresInboundCredentials)
+{
+    // A server's credentials: Wine 8 accepts them although its
+    // AcceptSecurityContext cannot run a handshake.
+    if (skip_ecdsa_under_wine(GetParam()))
+        GTEST_SKIP() << "Wine 8's NCryptImportKey cannot import ECDSA keys";
+
+    const schan::CredentialsPtr credentials = load_internal(GetParam());
+    const PCCERT_CONTEXT certificate = schan::schannel::credentials_certificate(credentials);
+    ASSERT_NE(certificate, nullptr);
+    EXPECT_EQ(acquire_inbound_and_free(certificate), SEC_E_OK);
 }
 
 TEST_P(CredentialSource, PresentedToRequiringServer)

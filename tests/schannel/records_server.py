@@ -4,7 +4,11 @@
 close_notify, all in one TCP write, and then echoes like echo_server.py.
 
 The SChannel injection tests use it to get several records into one
-DecryptMessage input."""
+DecryptMessage input. With --exchange it also plays the server's side of a
+handshake that the tests replay with application-data records. It replies to
+each expected request record in turn and keeps back the echo of other data
+until the last reply is sent, as a server sends no application data in the
+middle of its handshake flights."""
 
 import os
 import sys
@@ -18,6 +22,34 @@ def add_options(parser):
     parser.add_argument("--record", action="append", default=[],
                         help="the plaintext of one record to send; repeat for more records")
     parser.add_argument("--close", action="store_true", help="send close_notify after the records and close")
+    parser.add_argument("--exchange", action="append", default=[], metavar="REQUEST=ANSWER",
+                        help="after the records, wait for the plaintext REQUEST and send ANSWER as one record; "
+                             "repeat for more steps, which run in the given order")
+
+
+def answer_exchanges(stream, exchanges):
+    """Reply to each REQUEST=ANSWER step in order, then echo the held data.
+
+    Return False when the client closed before the last step."""
+    held = b""
+    for exchange in exchanges:
+        request, answer = (part.encode() for part in exchange.split("=", 1))
+        while request not in held:
+            data = stream.read_some()
+            if not data:
+                tls_peer.log("the client closed before sending %s" % request.decode())
+                return False
+            held += data
+        before, after = held.split(request, 1)
+        held = before + after
+        stream.tls.write(answer)
+        stream.send_pending()
+        tls_peer.log("answered %s with %s" % (request.decode(), answer.decode()))
+    if held:
+        stream.tls.write(held)
+        stream.send_pending()
+    tls_peer.log("echoed %d bytes held during the exchange" % len(held))
+    return True
 
 
 def handle(stream, options):
@@ -32,8 +64,10 @@ def handle(stream, options):
     tls_peer.log("sent %d records%s" % (len(options.record), " and close_notify" if options.close else ""))
     if options.close:
         stream.close_after_drain()
-    else:
+    elif answer_exchanges(stream, options.exchange):
         tls_peer.echo(stream)
+    else:
+        stream.close_after_drain()
 
 
 if __name__ == "__main__":

@@ -129,8 +129,10 @@ HandshakeProgress ClientBackend::continue_handshake(gsl::span<std::byte> input, 
                      "InitializeSecurityContext returned " + describe_status(step.status) +
                          ". Configure the server not to renegotiate.",
                      static_cast<std::uint32_t>(step.status));
+            // SChannel needs more records, with or without a SECBUFFER_MISSING
+            // count (Windows may leave it 0), so the count is not used.
             scanned_ = input.size();
-            return {0, false};
+            return {0, false, true};
 
         case SEC_I_INCOMPLETE_CREDENTIALS:
             // The server asked for a client certificate and SChannel wants

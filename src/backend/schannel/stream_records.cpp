@@ -164,6 +164,12 @@ DecryptProgress decrypt_records(CtxtHandle* context, gsl::span<std::byte> input,
             break;
         }
 
+        case SEC_E_INCOMPLETE_MESSAGE:
+            // The core passes complete records only, so SChannel wants the
+            // next one. A SECBUFFER_MISSING count, if any, is not used,
+            // because Windows may leave it 0.
+            return {offset, RecordEvent::none, true};
+
         case SEC_I_CONTEXT_EXPIRED:
             // Windows reports the peer's close_notify this way.
             return {offset + used, RecordEvent::close_notify};
