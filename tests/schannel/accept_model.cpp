@@ -128,6 +128,7 @@ AcceptModel::AcceptModel() : table_(schannel::system_sspi_table())
 {
     if (g_model != nullptr)
         throw std::logic_error("only one AcceptModel may exist at a time");
+    table_.AcquireCredentialsHandleW = &acquire_entry;
     table_.AcceptSecurityContext = &accept_entry;
     table_.QueryContextAttributesW = &query_entry;
     table_.EncryptMessage = &encrypt_entry;
@@ -327,6 +328,34 @@ SECURITY_STATUS AcceptModel::decrypt(PSecBufferDesc message)
     }
     decrypted.emplace_back(reinterpret_cast<const char*>(begin + kHeaderSize), content);
     return SEC_E_OK;
+}
+
+SECURITY_STATUS SEC_ENTRY AcceptModel::acquire_entry(SEC_WCHAR* principal, SEC_WCHAR* package, ULONG use,
+                                                     void* logon_id, void* auth_data, SEC_GET_KEY_FN get_key,
+                                                     void* get_key_argument, PCredHandle credentials,
+                                                     PTimeStamp expiry)
+{
+    Acquire call;
+    call.use = use;
+    if (auth_data != nullptr)
+        call.version = *static_cast<const DWORD*>(auth_data);
+    if (call.version == SCH_CREDENTIALS_VERSION) {
+        const auto* data = static_cast<const SCH_CREDENTIALS*>(auth_data);
+        call.flags = data->dwFlags;
+        call.certificates.assign(data->paCred, data->paCred + data->cCreds);
+        if (data->cTlsParameters > 0)
+            call.disabled_protocols = data->pTlsParameters[0].grbitDisabledProtocols;
+    } else if (call.version == SCHANNEL_CRED_VERSION) {
+        const auto* data = static_cast<const SCHANNEL_CRED*>(auth_data);
+        call.flags = data->dwFlags;
+        call.certificates.assign(data->paCred, data->paCred + data->cCreds);
+        call.enabled_protocols = data->grbitEnabledProtocols;
+    }
+
+    call.status = schannel::system_sspi_table().AcquireCredentialsHandleW(
+        principal, package, use, logon_id, auth_data, get_key, get_key_argument, credentials, expiry);
+    model().acquired.push_back(call);
+    return call.status;
 }
 
 SECURITY_STATUS SEC_ENTRY AcceptModel::accept_entry(PCredHandle, PCtxtHandle context, PSecBufferDesc input,

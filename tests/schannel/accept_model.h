@@ -4,7 +4,8 @@
 // statuses and buffers, the sequences that Microsoft documents for Windows.
 // EncryptMessage, DecryptMessage, QueryContextAttributes, ApplyControlToken,
 // FreeContextBuffer and DeleteSecurityContext act on model records.
-// AcquireCredentialsHandle and the other functions stay real.
+// AcquireCredentialsHandle is recorded and goes to the real provider, like
+// every other function.
 //
 // A model record is a TLS record header (type, 0x03 0x03, length) and a body.
 // A protected record has type 23 and the body content, inner type, 16 tag
@@ -69,6 +70,18 @@ public:
         std::size_t expect_input = kAnySize;  // the input size the call must get
     };
 
+    // What one AcquireCredentialsHandleW call received; the call itself goes
+    // to the real provider.
+    struct Acquire {
+        ULONG use = 0;                 // SECPKG_CRED_INBOUND or SECPKG_CRED_OUTBOUND
+        DWORD version = 0;             // SCH_CREDENTIALS_VERSION or SCHANNEL_CRED_VERSION
+        DWORD flags = 0;               // dwFlags
+        DWORD enabled_protocols = 0;   // SCHANNEL_CRED's grbitEnabledProtocols
+        DWORD disabled_protocols = 0;  // SCH_CREDENTIALS' first TLS_PARAMETERS
+        std::vector<PCCERT_CONTEXT> certificates;  // paCred
+        SECURITY_STATUS status = SEC_E_OK;
+    };
+
     // What one AcceptSecurityContext call received.
     struct Call {
         bool null_context = false;
@@ -98,6 +111,7 @@ public:
     bool renegotiate_returns_record = true;
 
     // What happened.
+    std::vector<Acquire> acquired;
     std::vector<Call> calls;
     std::vector<std::string> decrypted;        // application data contents, in order
     std::vector<std::string> encrypted;        // plaintexts given to EncryptMessage
@@ -110,6 +124,8 @@ public:
     [[nodiscard]] std::size_t remaining_steps() const { return steps_.size(); }
 
 private:
+    static SECURITY_STATUS SEC_ENTRY acquire_entry(SEC_WCHAR*, SEC_WCHAR*, ULONG, void*, void*, SEC_GET_KEY_FN, void*,
+                                                   PCredHandle, PTimeStamp);
     static SECURITY_STATUS SEC_ENTRY accept_entry(PCredHandle, PCtxtHandle, PSecBufferDesc, ULONG, ULONG, PCtxtHandle,
                                                   PSecBufferDesc, ULONG*, PTimeStamp);
     static SECURITY_STATUS SEC_ENTRY query_entry(PCtxtHandle, ULONG, void*);

@@ -196,6 +196,55 @@ TEST_F(SchannelServerReplay, FirstCallHasNullContext)
     EXPECT_EQ(model.outstanding_buffers(), 0U);
 }
 
+TEST_F(SchannelServerReplay, InboundCredentialsEnableServerVersions)
+{
+    // Inbound credentials enable the server bits of TLS 1.2 and 1.3 and
+    // nothing older, with SCH_CREDENTIALS first and SCHANNEL_CRED where the
+    // provider rejects or ignores it (Wine 8 ignores its TLS_PARAMETERS).
+    script_full_handshake(model);
+    const ConfigPtr config = server_config();
+    Server server(config.get());
+    ASSERT_EQ(server.handshake(), SCHAN_OK) << server.error();
+
+    ASSERT_FALSE(model.acquired.empty());
+    constexpr DWORD kEnabled = SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER;
+    const AcceptModel::Acquire& first = model.acquired.front();
+    EXPECT_EQ(first.version, static_cast<DWORD>(SCH_CREDENTIALS_VERSION));
+    EXPECT_EQ(first.disabled_protocols & kEnabled, 0U);
+    EXPECT_NE(first.disabled_protocols & SP_PROT_TLS1_1_SERVER, 0U);
+    for (const AcceptModel::Acquire& call : model.acquired) {
+        EXPECT_EQ(call.use, static_cast<ULONG>(SECPKG_CRED_INBOUND));
+        EXPECT_NE(call.flags & SCH_CRED_NO_SYSTEM_MAPPER, 0U);
+        ASSERT_EQ(call.certificates.size(), 1U);
+        EXPECT_NE(call.certificates[0], nullptr);
+        if (call.version == SCHANNEL_CRED_VERSION) {
+            EXPECT_EQ(call.enabled_protocols, kEnabled);
+        }
+    }
+    EXPECT_EQ(model.acquired.back().status, SEC_E_OK);
+}
+
+TEST_F(SchannelServerReplay, Tls13OnlyEnablesOnlyTls13)
+{
+    model.script({.status = SEC_E_UNSUPPORTED_FUNCTION});
+    const ConfigPtr config = server_config();
+    ASSERT_EQ(schan_config_set_versions(config.get(), SCHAN_TLS_1_3, SCHAN_TLS_1_3), SCHAN_OK);
+    Server server(config.get());
+
+    server.feed(kClientHello);
+    static_cast<void>(server.step());
+
+    ASSERT_FALSE(model.acquired.empty());
+    for (const AcceptModel::Acquire& call : model.acquired) {
+        if (call.version == SCHANNEL_CRED_VERSION) {
+            EXPECT_EQ(call.enabled_protocols, static_cast<DWORD>(SP_PROT_TLS1_3_SERVER));
+        } else {
+            EXPECT_EQ(call.disabled_protocols & (SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER),
+                      static_cast<DWORD>(SP_PROT_TLS1_2_SERVER));
+        }
+    }
+}
+
 TEST_F(SchannelServerReplay, TokenWithFinalOk)
 {
     script_full_handshake(model);

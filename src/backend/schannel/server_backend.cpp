@@ -26,6 +26,8 @@ ULONG context_request(const Config& config) noexcept
 {
     // ASC_REQ_MUTUAL_AUTH makes SChannel send a CertificateRequest. Whether
     // a client without a certificate is accepted is decided here afterwards.
+    // NOTE: whether Windows itself fails a client chain that the machine's
+    // stores do not trust, before schan's check runs, has not been tried.
     return config.client_auth == SCHAN_CLIENT_AUTH_NONE ? kContextRequest : kContextRequest | ASC_REQ_MUTUAL_AUTH;
 }
 
