@@ -219,6 +219,31 @@ TEST(SchannelClientCertificate, OptionalWithCertificateIsSent)
     EXPECT_TRUE(server.wait_for_output("subject=CN = schan test client")) << server.output();
 }
 
+TEST(SchannelClientCertificate, ServerListingOnlyRootCa)
+{
+    // With -CAfile root.pem the CertificateRequest names only the root, and
+    // client.pem is signed by inter. Windows is expected to send the
+    // configured certificate with its chain (not run). Wine 8 sends none, so
+    // the server ends the handshake, and the error names what to check.
+    Peer server = Peer::start(s_server({"-Verify", "1", "-CAfile", "{pki}/root.pem", "-tls1_2"}));
+    const ConfigPtr config = test_config();
+    ASSERT_EQ(schan_config_load_pkcs12_file(config.get(), Pki::path("client.p12").c_str(), kPassword), SCHAN_OK)
+        << schan_config_last_error(config.get());
+    auto client = connect_client(server.port(), "localhost", config.get());
+    const schan_status status = client->handshake();
+
+    if (!schan::test::is_wine()) {
+        ASSERT_EQ(status, SCHAN_OK) << client->error() << "\n" << server.output();
+        ASSERT_EQ(client->write("ping\n"), SCHAN_OK) << client->error();
+        EXPECT_TRUE(server.wait_for_output("subject=CN = schan test client")) << server.output();
+        return;
+    }
+    EXPECT_EQ(status, SCHAN_E_ALERT_RECEIVED) << client->error();
+    EXPECT_NE(client->error().find("handshake_failure (40)"), std::string::npos) << client->error();
+    EXPECT_NE(client->error().find("check that the server trusts its issuer"), std::string::npos) << client->error();
+    EXPECT_TRUE(server.wait_for_output("peer did not return a certificate")) << server.output();
+}
+
 TEST(SchannelClientCertificate, RequiredWithoutCertificateFails)
 {
     Peer server = Peer::start(s_server({"-Verify", "1", "-CAfile", "{pki}/client-ca.pem", "-tls1_2"}));

@@ -312,8 +312,15 @@ void ClientBackend::fail_handshake(SECURITY_STATUS status)
          (peer_alert_->description == kHandshakeFailureAlert && certificate_request_.requested() &&
           !config_.credentials)))
         mapped = SCHAN_E_CERT_REQUIRED;
-    fail(mapped, describe_alert(*peer_alert_) + "; " + step + " failed: " + describe_status(status),
-         static_cast<std::uint32_t>(status));
+
+    std::string message = describe_alert(*peer_alert_) + "; " + step + " failed: " + describe_status(status);
+    // Wine 8 sends no certificate when the server's certificate_authorities
+    // list does not name the certificate's issuer, for example only the root.
+    if (!peer_alert_->encrypted && peer_alert_->description == kHandshakeFailureAlert &&
+        certificate_request_.requested() && config_.credentials)
+        message += ". The server requested a client certificate and one is configured, so the server rejected it "
+                   "or did not receive it: check that the server trusts its issuer";
+    fail(mapped, message, static_cast<std::uint32_t>(status));
 }
 
 DecryptProgress ClientBackend::decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue&)
