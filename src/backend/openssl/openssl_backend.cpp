@@ -82,20 +82,9 @@ OpensslBackend::OpensslBackend(SslPtr ssl, std::string alpn_preference) : ssl_(s
 {
     Expects(ssl_ != nullptr);
 
-    BioPtr input(BIO_new(BIO_s_mem()));
-    BioPtr output(BIO_new(BIO_s_mem()));
-    if (!input || !output)
-        fail_with_queue(SCHAN_E_OUT_OF_MEMORY, "creating the memory BIOs (BIO_new)");
-
-    // An empty memory BIO must make OpenSSL wait for more records
-    // (SSL_ERROR_WANT_READ) instead of reporting the end of the stream:
-    // the core, not OpenSSL, decides when the transport ended.
-    BIO_set_mem_eof_return(input.get(), -1);
-    BIO_set_mem_eof_return(output.get(), -1);
-
-    input_bio_ = input.release();
-    output_bio_ = output.release();
-    SSL_set_bio(ssl_.get(), input_bio_, output_bio_);
+    // One BIO reads and writes, so SSL_set_bio() takes a single reference.
+    BIO* bio = make_queue_bio(buffers_).release();
+    SSL_set_bio(ssl_.get(), bio, bio);
 
     state_.alpn_preference = std::move(alpn_preference);
     SSL_set_app_data(ssl_.get(), &state_);
@@ -108,33 +97,14 @@ void OpensslBackend::use_session_cache(std::shared_ptr<SessionCache> cache, std:
     state_.session_key = std::move(key);
 }
 
-void OpensslBackend::write_input(gsl::span<const std::byte> input)
-{
-    if (input.empty())
-        return;
-    const int written = BIO_write(input_bio_, input.data(), static_cast<int>(input.size()));
-    if (written < 0 || static_cast<std::size_t>(written) != input.size())
-        fail_with_queue(SCHAN_E_OUT_OF_MEMORY,
-                        "queueing " + std::to_string(input.size()) + " received bytes for OpenSSL (BIO_write)");
-}
-
-void OpensslBackend::drain_output(ByteQueue& output)
-{
-    const std::size_t pending = BIO_ctrl_pending(output_bio_);
-    if (pending == 0)
-        return;
-
-    auto target = output.prepare(pending);
-    const int read = BIO_read(output_bio_, target.data(), static_cast<int>(pending));
-    output.commit(read > 0 ? static_cast<std::size_t>(read) : 0);
-}
-
 HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueue& output)
 {
     const ErrorQueueScope error_scope;
-    write_input(input);
-    if (established_)
-        return continue_post_handshake(input.size(), output);
+    const LentBuffers lent(buffers_, input, output);
+    if (established_) {
+        const bool complete = continue_post_handshake();
+        return {lent.consumed(input.size()), complete};
+    }
 
     // The cache is read when the handshake starts, not when the session is
     // created, so a session created earlier still finds the tickets that
@@ -146,14 +116,15 @@ HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueu
 
     const int result = SSL_do_handshake(ssl_.get());
     const int ssl_error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
-    drain_output(output);
 
+    // Records after the last handshake message, such as application data
+    // that followed the peer's Finished, stay unread for decrypt().
     if (result == 1) {
         established_ = true;
-        return {input.size(), true};
+        return {lent.consumed(input.size()), true};
     }
     if (ssl_error == SSL_ERROR_WANT_READ)
-        return {input.size(), false};
+        return {lent.consumed(input.size()), false};
     fail_tls_call(ssl_.get(), "SSL_do_handshake", ssl_error, Phase::handshake, state_.alerts);
 }
 
@@ -161,30 +132,30 @@ HandshakeProgress OpensslBackend::handshake(gsl::span<std::byte> input, ByteQueu
 // several records (TLS 1.3) with SSL_read, because only SSL_read accepts the
 // application data that the peer may send in between. That plaintext is held
 // for the next decrypt().
-HandshakeProgress OpensslBackend::continue_post_handshake(std::size_t consumed, ByteQueue& output)
+bool OpensslBackend::continue_post_handshake()
 {
-    read_records(held_plaintext_, output);
-    const bool complete = close_received_ || SSL_in_init(ssl_.get()) == 0;
-    return {consumed, complete};
+    read_records(held_plaintext_);
+    return close_received_ || SSL_in_init(ssl_.get()) == 0;
 }
 
 DecryptProgress OpensslBackend::decrypt(gsl::span<std::byte> input, ByteQueue& plaintext, ByteQueue& output)
 {
     const ErrorQueueScope error_scope;
-    write_input(input);
+    const LentBuffers lent(buffers_, input, output);
 
     if (!held_plaintext_.empty()) {
         plaintext.append(held_plaintext_.data());
         held_plaintext_.clear();
     }
-    return {input.size(), read_records(plaintext, output)};
+    const RecordEvent event = read_records(plaintext);
+    return {lent.consumed(input.size()), event};
 }
 
 // Reads until OpenSSL needs more records, so the plaintext produced is bounded
-// by the records written to the input BIO. Tickets and KeyUpdate messages
-// (TLS 1.3) are processed inside SSL_read, and any response it writes, such as
-// the KeyUpdate that update_requested calls for, is moved to `output`.
-RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output)
+// by the records lent to the BIO. Tickets and KeyUpdate messages (TLS 1.3) are
+// processed inside SSL_read, and any response it writes, such as the KeyUpdate
+// that update_requested calls for, goes to the output queue lent for the call.
+RecordEvent OpensslBackend::read_records(ByteQueue& plaintext)
 {
     while (!close_received_) {
         // A fatal error puts OpenSSL back in its init state, so whether a
@@ -194,7 +165,6 @@ RecordEvent OpensslBackend::read_records(ByteQueue& plaintext, ByteQueue& output
         const int result = SSL_read(ssl_.get(), buffer.data(), static_cast<int>(buffer.size()));
         const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
         plaintext.commit(result > 0 ? static_cast<std::size_t>(result) : 0);
-        drain_output(output);
 
         if (result > 0)
             continue;
@@ -215,10 +185,10 @@ void OpensslBackend::encrypt(gsl::span<const std::byte> plaintext, ByteQueue& ou
     const ErrorQueueScope error_scope;
     if (plaintext.empty())
         return;
+    const LentBuffers lent(buffers_, {}, output);
 
     const int result = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
     const int ssl_error = result > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
-    drain_output(output);
     if (result <= 0)
         fail_tls_call(ssl_.get(), "SSL_write", ssl_error, Phase::data, state_.alerts);
 }
@@ -231,12 +201,12 @@ std::size_t OpensslBackend::max_plaintext_chunk() const
 void OpensslBackend::shutdown(ByteQueue& output)
 {
     const ErrorQueueScope error_scope;
+    const LentBuffers lent(buffers_, {}, output);
 
     // NOTE: OpenSSL refuses SSL_shutdown while a renegotiation runs
     // (SSL_R_SHUTDOWN_WHILE_IN_INIT), so schan_shutdown() then fails the session.
     const int result = SSL_shutdown(ssl_.get());
     const int ssl_error = result >= 0 ? SSL_ERROR_NONE : SSL_get_error(ssl_.get(), result);
-    drain_output(output);
     if (result < 0)
         fail_tls_call(ssl_.get(), "SSL_shutdown", ssl_error, Phase::data, state_.alerts);
 }

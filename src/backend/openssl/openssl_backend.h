@@ -11,6 +11,7 @@
 
 #include "backend/openssl/openssl_error.h"
 #include "backend/openssl/openssl_handles.h"
+#include "backend/openssl/queue_bio.h"
 #include "core/backend.h"
 
 namespace schan::openssl {
@@ -47,14 +48,12 @@ public:
     [[nodiscard]] ConnectionInfo connection_info() const override;
 
 private:
-    void write_input(gsl::span<const std::byte> input);
-    void drain_output(ByteQueue& output);
-    HandshakeProgress continue_post_handshake(std::size_t consumed, ByteQueue& output);
-    RecordEvent read_records(ByteQueue& plaintext, ByteQueue& output);
+    // Returns whether the post-handshake exchange is complete.
+    bool continue_post_handshake();
+    RecordEvent read_records(ByteQueue& plaintext);
 
     SslPtr ssl_;
-    BIO* input_bio_ = nullptr;   // records from the peer; owned by ssl_
-    BIO* output_bio_ = nullptr;  // records for the peer; owned by ssl_
+    QueueBioBuffers buffers_;  // what ssl_'s BIO reads and writes during a call
     ConnectionState state_;
     bool established_ = false;      // the first handshake completed
     bool session_offered_ = false;  // the session cache was consulted

@@ -66,8 +66,9 @@ std::string resumption_key(const Config& config, const std::string& server_name)
 
 void capture_new_sessions(SSL_CTX* context)
 {
-    // The internal store is off because the SessionCache outlives this
-    // context, which belongs to one connection.
+    // The internal store is off because the config's SessionCache stores the
+    // sessions, and it also serves sessions created after a config call
+    // replaced this context.
     SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(context, store_new_session);
 }
