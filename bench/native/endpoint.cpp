@@ -273,7 +273,9 @@ std::string RawEndpoint::cipher() const
 
 void RawEndpoint::save_session()
 {
-    SSL_SESSION* session = SSL_get1_session(ssl_);
+    // A copy, because SSL_free() of a connection that sent no close_notify
+    // marks its own SSL_SESSION as not resumable.
+    SSL_SESSION* session = SSL_SESSION_dup(SSL_get0_session(ssl_));
     if (session == nullptr)
         return;
     SSL_SESSION_free(context_.saved_session);
