@@ -317,6 +317,8 @@ TEST_F(SchannelServerReplay, IncompleteWithoutMissingCount)
 
     server.feed(first);
     EXPECT_EQ(server.step(), SCHAN_NEED_INPUT) << server.error();
+    EXPECT_EQ(server.step(), SCHAN_NEED_INPUT) << server.error();
+    EXPECT_EQ(model.calls.size(), 1U);
     server.feed(second);
     ASSERT_EQ(server.step(), SCHAN_HAVE_OUTPUT) << server.error();
 

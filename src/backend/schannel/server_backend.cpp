@@ -96,9 +96,10 @@ HandshakeProgress ServerBackend::handshake(gsl::span<std::byte> input, ByteQueue
 
     case SEC_E_INCOMPLETE_MESSAGE:
         // A handshake message continues in records that have not arrived.
-        // Nothing was used; the same input and more come back later.
+        // Nothing was used; the same input and more come back later, at
+        // least one more record, or SECBUFFER_MISSING more bytes.
         needed_ = input.size() + step.missing;
-        return {0, false};
+        return {0, false, true};
 
     default:
         fail_handshake(step.status);
