@@ -2,7 +2,8 @@
 // produces. TLS 1.3 post-handshake messages come as SEC_I_RENEGOTIATE, one
 // after another and mixed with application data. SEC_E_INCOMPLETE_MESSAGE
 // comes with and without a SECBUFFER_MISSING count. A TLS 1.2 renegotiation
-// is started by the server, also while a write is pending.
+// is started by the server, also while a write is pending, and a TLS 1.3
+// KeyUpdate response follows records queued before it.
 //
 // Wine 8 negotiates TLS 1.2 only, so the handshake messages of these
 // sequences travel as application-data records whose plaintext names them
@@ -679,5 +680,83 @@ TEST_F(InjectedSequence, WriteDuringRenegotiationIsSentOnceAfterIt)
     EXPECT_EQ(client->read_to_end(status), "");
     EXPECT_EQ(status, SCHAN_CLOSED) << client->error();
     EXPECT_TRUE(server.wait_for_output("echoed " + std::to_string(during.size()) + " bytes")) << server.output();
+    EXPECT_EQ(server.output().find("connection failed"), std::string::npos) << server.output();
+}
+
+TEST_F(InjectedSequence, KeyUpdateResponseFollowsQueuedRecord)
+{
+    // A TLS 1.3 KeyUpdate that requests an update: InitializeSecurityContext
+    // returns SEC_E_OK with the client's own KeyUpdate as the token
+    // (Windows 11 and Server 2022 and later). A record the caller encrypted
+    // before must stay ahead of that token, because the token's record uses
+    // the next sequence number. The token here is a real record named
+    // "KEY-UPDATE-RESPONSE" that the server echoes.
+    Peer server = Peer::start(records_peer({"--record", "before", "--record", "KEY-UPDATE", "--record", "after"}));
+    auto client = schan::test::connect_client(server.port());
+    ASSERT_EQ(client->handshake(), SCHAN_OK) << client->error() << "\n" << server.output();
+    schan_session* session = client->session();
+
+    bool update_requested = false;
+    int responses = 0;
+    sspi.decrypt_message = [&](PCtxtHandle context, PSecBufferDesc message, ULONG sequence_number, ULONG* quality) {
+        const SECURITY_STATUS status = sspi.real().DecryptMessage(context, message, sequence_number, quality);
+        const SecBuffer* data = schan::test::find_buffer(*message, SECBUFFER_DATA);
+        if (status != SEC_E_OK || data == nullptr || as_text(buffer_bytes(*data)) != "KEY-UPDATE")
+            return status;
+        update_requested = true;
+        return SEC_I_RENEGOTIATE;
+    };
+    sspi.initialize_context = [&](PCredHandle credentials, PCtxtHandle context, SEC_WCHAR* target, ULONG request,
+                                  ULONG reserved1, ULONG representation, PSecBufferDesc input, ULONG reserved2,
+                                  PCtxtHandle new_context, PSecBufferDesc output, ULONG* attributes,
+                                  PTimeStamp expiry) {
+        if (!update_requested)
+            return real_initialize(credentials, context, target, request, reserved1, representation, input,
+                                   reserved2, new_context, output, attributes, expiry);
+        update_requested = false;
+        ++responses;
+        report_extra(input, 0);
+        const std::vector<std::byte> record = encrypt_record(sspi.real(), context, "KEY-UPDATE-RESPONSE");
+        output->pBuffers[0].cbBuffer = static_cast<unsigned long>(record.size());
+        output->pBuffers[0].pvBuffer = sspi.allocate_token(record);
+        *attributes = request;
+        return SEC_E_OK;
+    };
+
+    ASSERT_EQ(client->write("request\n"), SCHAN_OK) << client->error();
+    const std::string queued = "queued before\n";
+    std::size_t consumed = 0;
+    ASSERT_EQ(schan_encrypt(session, reinterpret_cast<const std::uint8_t*>(queued.data()), queued.size(), &consumed),
+              SCHAN_HAVE_OUTPUT);
+
+    // Read "before" and "after" without sending the queued record.
+    std::string received;
+    std::vector<std::uint8_t> buffer(4096);
+    for (int round = 0; round < 100 && received.size() < 11; ++round) {
+        std::size_t written = 0;
+        const schan_status status = schan_decrypt(session, buffer.data(), buffer.size(), &written);
+        received.append(reinterpret_cast<const char*>(buffer.data()), written);
+        if (status == SCHAN_OK)
+            continue;
+        ASSERT_TRUE(status == SCHAN_NEED_INPUT || status == SCHAN_HAVE_OUTPUT) << status << ": " << client->error();
+        std::vector<std::uint8_t> chunk(65536);
+        const std::size_t length = client->socket().receive(chunk.data(), chunk.size());
+        ASSERT_GT(length, 0u) << server.output();
+        std::size_t fed = 0;
+        ASSERT_EQ(schan_feed(session, chunk.data(), length, &fed), SCHAN_OK);
+    }
+    EXPECT_EQ(received, "beforeafter");
+    EXPECT_EQ(responses, 1);
+    EXPECT_EQ(schan_get_state(session), SCHAN_STATE_OPEN);
+
+    const std::vector<std::byte> output = take_all_output(session);
+    EXPECT_EQ(count_records(output), 2u);
+    client->socket().send_all(reinterpret_cast<const std::uint8_t*>(output.data()), output.size());
+    const std::string later = "written after the update\n";
+    ASSERT_EQ(client->write(later), SCHAN_OK) << client->error();
+
+    const std::string expected = queued + "KEY-UPDATE-RESPONSE" + later;
+    schan_status status = SCHAN_OK;
+    EXPECT_EQ(client->read(expected.size(), status), expected) << client->error() << "\n" << server.output();
     EXPECT_EQ(server.output().find("connection failed"), std::string::npos) << server.output();
 }
