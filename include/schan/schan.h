@@ -19,7 +19,9 @@
  * above PTRDIFF_MAX, gives SCHAN_E_INVALID_ARGUMENT; a buffer may be NULL
  * only when its length is 0. A call that the session's state does not allow
  * gives SCHAN_E_INVALID_STATE. Neither changes the session, which stays
- * usable; schan_last_status() and schan_last_error() describe the rejection.
+ * usable. schan_last_status() and schan_last_error() describe the rejection,
+ * except after the queries (schan_get_*, schan_session_resumed), which take a
+ * const session and record nothing.
  * Once a session has failed (SCHAN_STATE_FAILED), schan_feed(),
  * schan_feed_eof(), schan_step(), schan_encrypt(), schan_decrypt() and
  * schan_shutdown() do nothing and return the status of the failure, which
