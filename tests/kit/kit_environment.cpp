@@ -27,8 +27,13 @@ std::string folder_from(const char* variable)
     if (value == nullptr || *value == '\0')
         throw std::runtime_error(std::string(variable) + " is not set: run the kit through run-tests.cmd");
     std::string folder = value;
+#ifdef _WIN32
+    const char separator = '\\';
+#else
+    const char separator = '/';
+#endif
     if (folder.back() != '/' && folder.back() != '\\')
-        folder += '/';
+        folder += separator;
     return folder;
 }
 

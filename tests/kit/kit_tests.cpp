@@ -93,7 +93,7 @@ ConfigPtr server_config_pem(schan_tls_version version, const std::string& certif
     return config;
 }
 
-std::unique_ptr<MemoryPair> connect(const ConfigPtr& client, const char* server_name, const ConfigPtr& server)
+std::unique_ptr<MemoryPair> connect_in_memory(const ConfigPtr& client, const char* server_name, const ConfigPtr& server)
 {
     schan_session* client_session = nullptr;
     schan_session* server_session = nullptr;
@@ -214,7 +214,7 @@ TEST_P(InMemory, HandshakeDataAndClose)
 {
     const ConfigPtr client = client_config(GetParam());
     const ConfigPtr server = server_config(GetParam());
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
     schan_tls_version version = SCHAN_TLS_DEFAULT;
@@ -239,7 +239,7 @@ TEST_P(InMemory, AlpnSelectsCommonProtocol)
     schan_config_add_alpn(client.get(), "http/1.1");
     schan_config_add_alpn(server.get(), "h2");
     schan_config_add_alpn(server.get(), "http/1.1");
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
     const char* protocol = "";
@@ -258,7 +258,7 @@ TEST_P(InMemory, RequiredClientCertificateIsVerified)
     check_config(schan_config_load_ca_file(server.get(), pki_file("client-ca.pem").c_str()), server, "load_ca_file");
     check_config(schan_config_set_verify_mode(server.get(), SCHAN_VERIFY_CUSTOM_ONLY), server, "set_verify_mode");
     check_config(schan_config_set_client_auth(server.get(), SCHAN_CLIENT_AUTH_REQUIRED), server, "set_client_auth");
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
     std::size_t count = 0;
@@ -274,7 +274,7 @@ TEST_P(InMemory, MissingClientCertificateIsCertRequired)
     check_config(schan_config_load_ca_file(server.get(), pki_file("client-ca.pem").c_str()), server, "load_ca_file");
     check_config(schan_config_set_verify_mode(server.get(), SCHAN_VERIFY_CUSTOM_ONLY), server, "set_verify_mode");
     check_config(schan_config_set_client_auth(server.get(), SCHAN_CLIENT_AUTH_REQUIRED), server, "set_client_auth");
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     pair->handshake();
 
     // With TLS 1.3 the client may complete first, before the server's alert.
@@ -285,7 +285,7 @@ TEST_P(InMemory, OneBytePiecesThroughHandshakeAndData)
 {
     const ConfigPtr client = client_config(GetParam());
     const ConfigPtr server = server_config(GetParam());
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     pair->set_piece_size(1);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
@@ -299,7 +299,7 @@ TEST_P(InMemory, LongChainInSmallPieces)
 {
     const ConfigPtr client = client_config(GetParam());
     const ConfigPtr server = server_config_pem(GetParam(), "long-leaf.pem", "long-chain.pem", "long-leaf.key");
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     pair->set_piece_size(512);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
@@ -312,7 +312,7 @@ TEST_P(InMemory, EndWithoutCloseNotifyIsTruncation)
 {
     const ConfigPtr client = client_config(GetParam());
     const ConfigPtr server = server_config(GetParam());
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
     ASSERT_TRUE(pair->handshake()) << pair->describe();
 
     const std::string body = "a body cut off without close_notify";
@@ -328,7 +328,7 @@ TEST_P(InMemory, MismatchedVersionIsUnsupportedVersion)
     const schan_tls_version other = GetParam() == SCHAN_TLS_1_3 ? SCHAN_TLS_1_2 : SCHAN_TLS_1_3;
     const ConfigPtr client = client_config(GetParam());
     const ConfigPtr server = server_config(other);
-    const auto pair = connect(client, "localhost", server);
+    const auto pair = connect_in_memory(client, "localhost", server);
 
     EXPECT_FALSE(pair->handshake());
     EXPECT_EQ(pair->client_status(), SCHAN_E_UNSUPPORTED_VERSION) << pair->describe();
@@ -387,7 +387,7 @@ TEST_P(Certificates, ClientReportsOwnStatus)
     const CertificateCase& tested = certificate();
     const ConfigPtr client = client_config(version());
     const ConfigPtr server = server_config_pem(version(), tested.certificate, tested.chain, tested.key);
-    const auto pair = connect(client, tested.server_name, server);
+    const auto pair = connect_in_memory(client, tested.server_name, server);
 
     const bool completed = pair->handshake();
 
