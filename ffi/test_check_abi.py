@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test check_abi.py's policy on three small C libraries built with cc -g.
+"""Test check_abi.py's policy on four small C libraries built with cc -g.
 
 The baseline library exports f(int) and h(size_t). Against it, a library that
 adds g() must pass with the addition reported, one where f takes a long must
