@@ -1,5 +1,6 @@
 """SSLObject and MemoryBIO: TLS without a socket, as in the ssl module."""
 
+import collections
 import ctypes
 
 from . import _certificate
@@ -11,42 +12,57 @@ _VERSION_NAMES = {0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 class MemoryBIO:
     """A buffer of bytes between an SSLObject and the caller's transport."""
 
+    # The bytes are kept as the chunks that write() received, so read() of a
+    # whole chunk returns it without a copy, and no buffer is reallocated as
+    # records pass through.
     def __init__(self):
-        self._buffer = bytearray()
-        self._start = 0
+        self._chunks = collections.deque()
+        self._offset = 0  # bytes of the first chunk already read
+        self._pending = 0
         self._eof_written = False
 
     @property
     def pending(self):
         """The number of bytes waiting to be read."""
-        return len(self._buffer) - self._start
+        return self._pending
 
     @property
     def eof(self):
         """True once write_eof() was called and every byte was read."""
-        return self._eof_written and self.pending == 0
+        return self._eof_written and self._pending == 0
 
     def read(self, size=-1):
         """Read and return up to `size` bytes; every byte when `size` is negative."""
-        available = self.pending
-        if size < 0 or size > available:
-            size = available
-        data = bytes(self._buffer[self._start:self._start + size])
-        self._start += size
-        if self._start == len(self._buffer):
-            self._buffer.clear()
-            self._start = 0
-        elif self._start > 65536 and self._start * 2 > len(self._buffer):
-            del self._buffer[:self._start]
-            self._start = 0
-        return data
+        if size < 0 or size > self._pending:
+            size = self._pending
+        if size == 0:
+            return b""
+        if self._offset == 0 and len(self._chunks[0]) == size:
+            self._pending -= size
+            return self._chunks.popleft()
+
+        parts = []
+        remaining = size
+        while remaining:
+            chunk = self._chunks[0]
+            taken = min(remaining, len(chunk) - self._offset)
+            parts.append(memoryview(chunk)[self._offset:self._offset + taken])
+            self._offset += taken
+            remaining -= taken
+            if self._offset == len(chunk):
+                self._chunks.popleft()
+                self._offset = 0
+        self._pending -= size
+        return b"".join(parts)
 
     def write(self, data):
         """Append the bytes of a bytes-like object; return how many were written."""
         with memoryview(data) as view:
             if self._eof_written:
                 raise _errors.SSLError(_errors.SSL_ERROR_SSL, "cannot write() after write_eof()")
-            self._buffer += view
+            if view.nbytes:
+                self._chunks.append(view.tobytes())
+                self._pending += view.nbytes
             return view.nbytes
 
     def write_eof(self):
