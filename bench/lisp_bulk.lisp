@@ -40,15 +40,18 @@
                      (uiop:symbol-call '#:cl+ssl '#:make-ssl-client-stream
                                        (sb-bsd-sockets:socket-file-descriptor (usocket:socket socket))
                                        :hostname "localhost" :verify nil)))
-         (started (get-internal-real-time)))
+         (started (get-internal-real-time))
+         (cpu-started (get-internal-run-time)))
     (dotimes (i (floor total write-size))
       (write-sequence payload stream))
     (finish-output stream)
     (unless (eql (read-byte stream) (char-code #\k))
       (error "the receiver did not acknowledge the data"))
-    (let ((seconds (/ (- (get-internal-real-time) started) internal-time-units-per-second)))
-      (format t "{\"bytes\": ~D, \"write_size\": ~D, \"seconds\": ~,6F, \"mib_per_s\": ~,2F}~%"
-              total write-size seconds (/ total 1048576 seconds)))
+    (let ((seconds (/ (- (get-internal-real-time) started) internal-time-units-per-second))
+          (cpu-seconds (/ (- (get-internal-run-time) cpu-started) internal-time-units-per-second)))
+      (format t "{\"bytes\": ~D, \"write_size\": ~D, \"seconds\": ~,6F, \"cpu_seconds\": ~,6F, ~
+                 \"mib_per_s\": ~,2F, \"mib_per_cpu_s\": ~,2F}~%"
+              total write-size seconds cpu-seconds (/ total 1048576 seconds) (/ total 1048576 cpu-seconds)))
     (close stream)
     (sb-ext:process-wait receiver)
     (unless (eql (sb-ext:process-exit-code receiver) 0)

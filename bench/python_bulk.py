@@ -8,8 +8,9 @@ A client built on schan or on the standard ssl module sends BYTES in
 64 KiB writes to a server built on the ssl module, so both clients face
 the same peer. "socket" runs SSLSocket over a loopback TCP connection to a
 server in a child process; the time ends when the server's one-byte
-acknowledgement arrives. "object" pumps SSLObject and MemoryBIO pairs in
-memory in this process; the time includes the server's decryption.
+acknowledgement arrives, and the CPU time is the client process's. "object"
+pumps SSLObject and MemoryBIO pairs in memory in this process; both times
+include the server's decryption.
 "serve" runs only that server for one connection, for the Lisp and Wine
 benchmarks: it prints its port on a line, then serves. "1.2" lets it accept
 TLS 1.2, which is all Wine 8's SChannel offers. SCHAN_LIBRARY selects the
@@ -80,17 +81,17 @@ def run_socket(impl, pki, total):
         with socket.create_connection(address, timeout=120) as raw:
             with client_context(impl, pki).wrap_socket(raw, server_hostname="localhost") as tls:
                 cipher = tls.cipher()[0]
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 for _write in range(total // WRITE_SIZE):
                     tls.sendall(payload)
                 if tls.recv(1) != b"k":
                     raise RuntimeError("the server did not acknowledge the data")
-                seconds = time.perf_counter() - started
+                seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         _pid, status = os.waitpid(child, 0)
     if status != 0:
         raise RuntimeError("the server process failed with status %d" % status)
-    return seconds, cipher
+    return seconds, cpu_seconds, cipher
 
 
 def pump(source, destination):
@@ -116,7 +117,7 @@ def run_object(impl, pki, total):
         pump(server_out, client_in)
     payload = b"\x5a" * WRITE_SIZE
     received = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for _write in range(total // WRITE_SIZE):
         client.write(payload)
         server_in.write(client_out.read())
@@ -125,10 +126,10 @@ def run_object(impl, pki, total):
                 received += len(server.read(WRITE_SIZE))
             except ssl.SSLWantReadError:
                 break
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     if received != total:
         raise RuntimeError("the server received %d of %d bytes" % (received, total))
-    return seconds, client.cipher()[0]
+    return seconds, cpu_seconds, client.cipher()[0]
 
 
 def main():
@@ -143,9 +144,10 @@ def main():
         sys.exit(__doc__)
     pki, mode, impl, total = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     runner = run_socket if mode == "socket" else run_object
-    seconds, cipher = runner(impl, pki, total)
-    print(json.dumps({"bytes": total, "write_size": WRITE_SIZE, "seconds": seconds,
-                      "mib_per_s": total / (1 << 20) / seconds, "cipher": cipher}))
+    seconds, cpu_seconds, cipher = runner(impl, pki, total)
+    mib = total / (1 << 20)
+    print(json.dumps({"bytes": total, "write_size": WRITE_SIZE, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                      "mib_per_s": mib / seconds, "mib_per_cpu_s": mib / cpu_seconds, "cipher": cipher}))
 
 
 if __name__ == "__main__":

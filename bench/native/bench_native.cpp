@@ -69,10 +69,13 @@ struct Setup {
     }
 };
 
-double seconds_since(std::uint64_t start)
-{
-    return static_cast<double>(now_ns() - start) / 1e9;
-}
+// Wall-clock and CPU time of one timed section.
+struct Stopwatch {
+    std::uint64_t wall_start = now_ns();
+    std::uint64_t cpu_start = cpu_now_ns();
+    [[nodiscard]] double wall_seconds() const { return static_cast<double>(now_ns() - wall_start) / 1e9; }
+    [[nodiscard]] double cpu_seconds() const { return static_cast<double>(cpu_now_ns() - cpu_start) / 1e9; }
+};
 
 // Sends `bytes` from client to server in writes of `write_size` bytes and
 // returns the plaintext bytes the server received.
@@ -102,14 +105,17 @@ int run_bulk(const Pki& pki, const std::string& impl, std::size_t bytes, std::si
 
     // One untimed MiB lets every buffer reach its working size.
     transfer(pair, buffers, payload, 1 << 20);
-    const auto start = now_ns();
+    const Stopwatch stopwatch;
     const std::size_t received = transfer(pair, buffers, payload, bytes);
-    const double seconds = seconds_since(start);
+    const double seconds = stopwatch.wall_seconds();
+    const double cpu_seconds = stopwatch.cpu_seconds();
     if (received != bytes)
         fail("the server received " + std::to_string(received) + " of " + std::to_string(bytes) + " bytes");
 
-    std::printf("{\"bytes\": %zu, \"write_size\": %zu, \"seconds\": %.6f, \"mib_per_s\": %.2f, \"cipher\": \"%s\"}\n",
-                bytes, write_size, seconds, static_cast<double>(bytes) / (1 << 20) / seconds,
+    const double mib = static_cast<double>(bytes) / (1 << 20);
+    std::printf("{\"bytes\": %zu, \"write_size\": %zu, \"seconds\": %.6f, \"cpu_seconds\": %.6f, "
+                "\"mib_per_s\": %.2f, \"mib_per_cpu_s\": %.2f, \"cipher\": \"%s\"}\n",
+                bytes, write_size, seconds, cpu_seconds, mib / seconds, mib / cpu_seconds,
                 pair.client->cipher().c_str());
     return 0;
 }
@@ -131,13 +137,15 @@ int run_handshake(const Pki& pki, const std::string& impl, const std::string& ve
 
     // One untimed handshake fills the resumption cache and warms OpenSSL up.
     connect();
-    const auto start = now_ns();
+    const Stopwatch stopwatch;
     for (int i = 0; i < count; ++i)
         resumed += connect() ? 1 : 0;
-    const double seconds = seconds_since(start);
+    const double seconds = stopwatch.wall_seconds();
+    const double cpu_seconds = stopwatch.cpu_seconds();
 
-    std::printf("{\"handshakes\": %d, \"seconds\": %.6f, \"per_s\": %.2f, \"resumed\": %d}\n", count, seconds,
-                count / seconds, resumed);
+    std::printf("{\"handshakes\": %d, \"seconds\": %.6f, \"cpu_seconds\": %.6f, \"per_s\": %.2f, "
+                "\"per_cpu_s\": %.2f, \"resumed\": %d}\n",
+                count, seconds, cpu_seconds, count / seconds, count / cpu_seconds, resumed);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "endpoint.h"
 
 #include <chrono>
+#include <ctime>
 #include <stdexcept>
 
 #include <openssl/err.h>
@@ -27,6 +28,13 @@ std::uint64_t now_ns()
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
+}
+
+std::uint64_t cpu_now_ns()
+{
+    timespec now{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000000000u + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
 // ---------------------------------------------------------------- schan

@@ -163,7 +163,7 @@ void check_sspi(SECURITY_STATUS status, const char* operation)
 }
 
 template <typename Body>
-double run_sspi(Connection& connection, Body&& send_payload)
+double run_sspi(Connection& connection, std::size_t write_size, Body&& send_payload)
 {
     SCHANNEL_CRED credentials = {};
     credentials.dwVersion = SCHANNEL_CRED_VERSION;
@@ -221,23 +221,29 @@ double run_sspi(Connection& connection, Body&& send_payload)
 
     SecPkgContext_StreamSizes sizes;
     check_sspi(QueryContextAttributesA(&context, SECPKG_ATTR_STREAM_SIZES, &sizes), "QueryContextAttributes");
-    std::vector<char> record(sizes.cbHeader + sizes.cbMaximumMessage + sizes.cbTrailer);
+    // Like schan, which queues every record of a write before sending, the
+    // loop encrypts all records of one write into one buffer and sends it once.
+    const std::size_t record_size = sizes.cbHeader + sizes.cbMaximumMessage + sizes.cbTrailer;
+    std::vector<char> records((write_size / sizes.cbMaximumMessage + 1) * record_size);
 
     const auto started = std::chrono::steady_clock::now();
     send_payload([&](const std::uint8_t* data, std::size_t length) {
+        std::size_t filled = 0;
         for (std::size_t offset = 0; offset < length;) {
             const std::size_t chunk = std::min<std::size_t>(length - offset, sizes.cbMaximumMessage);
-            std::memcpy(record.data() + sizes.cbHeader, data + offset, chunk);
+            char* record = records.data() + filled;
+            std::memcpy(record + sizes.cbHeader, data + offset, chunk);
             SecBuffer buffers[4] = {
-                {sizes.cbHeader, SECBUFFER_STREAM_HEADER, record.data()},
-                {static_cast<unsigned long>(chunk), SECBUFFER_DATA, record.data() + sizes.cbHeader},
-                {sizes.cbTrailer, SECBUFFER_STREAM_TRAILER, record.data() + sizes.cbHeader + chunk},
+                {sizes.cbHeader, SECBUFFER_STREAM_HEADER, record},
+                {static_cast<unsigned long>(chunk), SECBUFFER_DATA, record + sizes.cbHeader},
+                {sizes.cbTrailer, SECBUFFER_STREAM_TRAILER, record + sizes.cbHeader + chunk},
                 {0, SECBUFFER_EMPTY, nullptr}};
             SecBufferDesc description = {SECBUFFER_VERSION, 4, buffers};
             check_sspi(EncryptMessage(&context, 0, &description, 0), "EncryptMessage");
-            connection.send_all(record.data(), buffers[0].cbBuffer + buffers[1].cbBuffer + buffers[2].cbBuffer);
+            filled += buffers[0].cbBuffer + buffers[1].cbBuffer + buffers[2].cbBuffer;
             offset += chunk;
         }
+        connection.send_all(records.data(), filled);
     });
 
     // The acknowledgement is one record with one byte of plaintext.
@@ -282,7 +288,7 @@ int run(int argc, char** argv)
 
     Connection connection(port);
     const double seconds = implementation == "schan" ? run_schan(connection, send_payload)
-                                                     : run_sspi(connection, send_payload);
+                                                     : run_sspi(connection, write_size, send_payload);
     std::printf("{\"bytes\": %zu, \"write_size\": %zu, \"seconds\": %.6f, \"mib_per_s\": %.2f}\n", total, write_size,
                 seconds, static_cast<double>(total) / (1 << 20) / seconds);
     return 0;
