@@ -12,18 +12,17 @@
 
 namespace schan::openssl {
 
-// What the BIO reads from and writes to. Both are set only while a backend
-// call runs (see LentBuffers), so the BIO never reaches a buffer that the
-// core may have moved.
+// The buffers that the BIO reads from and writes to. Both are set only while
+// a backend call runs (see LentBuffers), so the BIO never reaches a buffer
+// that the core may have moved.
 struct QueueBioBuffers {
     gsl::span<const std::byte> input;  // records not yet read by OpenSSL
     ByteQueue* output = nullptr;
 };
 
-// Creates a BIO over `buffers`, which must outlive it. Reading from empty
-// input asks OpenSSL to retry (SSL_ERROR_WANT_READ) instead of reporting the
-// end of the stream, because the core, not OpenSSL, decides when the
-// transport ended.
+// Creates a BIO over `buffers`, which must outlive it. Empty input makes
+// OpenSSL report SSL_ERROR_WANT_READ instead of the end of the stream,
+// because the core, not OpenSSL, decides when the transport ended.
 BioPtr make_queue_bio(QueueBioBuffers& buffers);
 
 // Lends input and output to the BIO for the lifetime of the scope.
