@@ -151,7 +151,8 @@ schan_status Session::run_handshake()
 void Session::complete_handshake()
 {
     const bool first = state_ == SCHAN_STATE_HANDSHAKE;
-    state_ = SCHAN_STATE_OPEN;
+    // A post-handshake exchange after schan_shutdown() ends in CLOSING again.
+    state_ = close_sent_ ? SCHAN_STATE_CLOSING : SCHAN_STATE_OPEN;
     if (!first)
         return;
 

@@ -160,10 +160,18 @@ enum class Delivery {
     processed_by_decrypt,
 };
 
+// When the client closes the connection.
+enum class Closing {
+    by_server,             // the records end with the server's close_notify
+    after_reading,         // the client reads a later echo, then sends close_notify
+    before_the_messages,   // the client sends close_notify before it reads anything
+};
+
 struct SequenceCase {
     std::string name;
     std::vector<std::string> records;  // in the server's order; "TICKET-*" stands for a handshake message
     Delivery delivery;
+    Closing closing = Closing::by_server;
 };
 
 class PostHandshakeSequence : public InjectedSequence, public ::testing::WithParamInterface<SequenceCase> {};
@@ -199,6 +207,9 @@ std::vector<SequenceCase> sequence_cases()
         cases.push_back({"TwoInARow" + tail, around(tickets(2)), delivery});
         cases.push_back({"EightInARow" + tail, around(tickets(8)), delivery});
         cases.push_back({"EightAroundData" + tail, mixed, delivery});
+        // Nothing follows the messages in their read; data comes in a later one.
+        cases.push_back({"TwoAloneInRead" + tail, tickets(2), delivery, Closing::after_reading});
+        cases.push_back({"TwoAfterShutdown" + tail, tickets(2), delivery, Closing::before_the_messages});
     }
     return cases;
 }
@@ -225,10 +236,15 @@ TEST_P(PostHandshakeSequence, DeliversDataInOrder)
         else
             expected_data += record;
     }
-    arguments.push_back("--close");
+    if (sequence.closing == Closing::by_server)
+        arguments.push_back("--close");
     Peer server = Peer::start(records_peer(arguments));
     auto client = schan::test::connect_client(server.port());
     ASSERT_EQ(client->handshake(), SCHAN_OK) << client->error() << "\n" << server.output();
+    // The state in which each message arrives: SCHAN_STATE_CLOSING once the
+    // client has sent close_notify.
+    const schan_state state_between_messages =
+        sequence.closing == Closing::before_the_messages ? SCHAN_STATE_CLOSING : SCHAN_STATE_OPEN;
 
     std::string pending_message;        // decrypted by the DecryptMessage hook, not yet processed
     std::vector<std::byte> leftover;    // the EXTRA bytes DecryptMessage returned with SEC_I_RENEGOTIATE
@@ -292,17 +308,34 @@ TEST_P(PostHandshakeSequence, DeliversDataInOrder)
 
     ASSERT_EQ(client->write("request\n"), SCHAN_OK) << client->error();
     schan_status status = SCHAN_OK;
-    const std::string received = client->read_to_end(status);
+    std::string received;
+    switch (sequence.closing) {
+    case Closing::by_server:
+        received = client->read_to_end(status);
+        break;
+    case Closing::after_reading:
+        ASSERT_EQ(client->write("ping\n"), SCHAN_OK) << client->error();
+        expected_data += "ping\n";
+        received = client->read(expected_data.size(), status);
+        ASSERT_EQ(client->shutdown(), SCHAN_OK) << client->error();
+        received += client->read_to_end(status);
+        break;
+    case Closing::before_the_messages:
+        ASSERT_EQ(client->shutdown(), SCHAN_OK) << client->error();
+        received = client->read_to_end(status);
+        break;
+    }
 
     EXPECT_EQ(received, expected_data);
     EXPECT_EQ(status, SCHAN_CLOSED) << client->error();
     EXPECT_EQ(processed, expected_messages);
     EXPECT_EQ(token_mismatches, 0) << "InitializeSecurityContext did not get the EXTRA bytes first";
-    EXPECT_EQ(states_at_decrypt, std::vector<schan_state>(expected_messages.size(), SCHAN_STATE_OPEN))
-        << "a message arrived before the session returned to SCHAN_STATE_OPEN";
+    EXPECT_EQ(states_at_decrypt, std::vector<schan_state>(expected_messages.size(), state_between_messages))
+        << "a message arrived before the session returned to its state before the previous one";
     EXPECT_EQ(states_at_initialize,
               std::vector<schan_state>(expected_messages.size(), SCHAN_STATE_RENEGOTIATING));
-    EXPECT_EQ(schan_get_state(client->session()), SCHAN_STATE_CLOSING);
+    EXPECT_EQ(schan_get_state(client->session()),
+              sequence.closing == Closing::by_server ? SCHAN_STATE_CLOSING : SCHAN_STATE_CLOSED);
 }
 
 INSTANTIATE_TEST_SUITE_P(Injection, PostHandshakeSequence, ::testing::ValuesIn(sequence_cases()), sequence_name);
