@@ -22,7 +22,7 @@ namespace schan {
 inline constexpr std::size_t kInputCapacity = 2 * (5 + 16384 + 2048);
 inline constexpr std::size_t kOutputLimit = 64 * 1024;
 
-// What a session's queues hold and how much storage they keep, in bytes.
+// The bytes in a session's queues and the storage the queues keep.
 struct BufferUsage {
     std::size_t input = 0;      // ciphertext received, not yet processed
     std::size_t output = 0;     // records for the peer
