@@ -244,6 +244,23 @@ TEST(SchannelClientCertificate, ServerListingOnlyRootCa)
     EXPECT_TRUE(server.wait_for_output("peer did not return a certificate")) << server.output();
 }
 
+TEST(SchannelClientCertificate, RootIssuedCertificateReachesRootOnlyServer)
+{
+    // The same server as above, with a client certificate that the root
+    // issued itself: the CertificateRequest names its issuer, so Wine 8 sends
+    // it as Windows does.
+    Peer server = Peer::start(s_server({"-Verify", "1", "-CAfile", "{pki}/root.pem", "-tls1_2"}));
+    const ConfigPtr config = test_config();
+    ASSERT_EQ(schan_config_load_pkcs12_file(config.get(), Pki::path("client-root.p12").c_str(), kPassword),
+              SCHAN_OK)
+        << schan_config_last_error(config.get());
+    auto client = connect_client(server.port(), "localhost", config.get());
+
+    ASSERT_EQ(client->handshake(), SCHAN_OK) << client->error() << "\n" << server.output();
+    ASSERT_EQ(client->write("ping\n"), SCHAN_OK) << client->error();
+    EXPECT_TRUE(server.wait_for_output("subject=CN = schan test root-issued client")) << server.output();
+}
+
 TEST(SchannelClientCertificate, RequiredWithoutCertificateFails)
 {
     Peer server = Peer::start(s_server({"-Verify", "1", "-CAfile", "{pki}/client-ca.pem", "-tls1_2"}));

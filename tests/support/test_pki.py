@@ -34,7 +34,7 @@ FILES = (
     "client-ec-traditional.pem", "client-ec-traditional.key",
     "leaf.p12", "client.p12", "leaf-legacy.p12", "leaf-nopass.p12",
     "client-legacy.p12", "client-nopass.p12", "client-empty.p12", "client-legacy-empty.p12",
-    "client-ca.pem",
+    "client-ca.pem", "client-root.pem", "client-root.key", "client-root.p12",
 )
 
 P12_PASSWORD = "secret"
@@ -156,6 +156,10 @@ CERTIFICATES = (
     ("client-ec", "ec", "/CN=schan test ECDSA client", "inter", "client"),
     ("client-rsa-traditional", "rsa", "/CN=schan test traditional RSA client", "inter", "client"),
     ("client-ec-traditional", "ec", "/CN=schan test traditional ECDSA client", "inter", "client"),
+    # Issued by the root itself. Wine 8 sends a client certificate only when
+    # the server's CertificateRequest names its issuer, and a server with
+    # -CAfile root.pem names only the root.
+    ("client-root", "rsa", "/CN=schan test root-issued client", "root", "client"),
 )
 
 KEY_OPTIONS = {
@@ -218,9 +222,9 @@ def concatenate(folder, target, sources):
                 out.write(part.read())
 
 
-def make_pkcs12(folder, target, name, *options):
+def make_pkcs12(folder, target, name, *options, chain=("-certfile", "inter.pem")):
     openssl(folder, "pkcs12", "-export", "-in", name + ".pem", "-inkey", name + ".key",
-            "-certfile", "inter.pem", "-name", "schan test " + name, "-out", target, *options)
+            *chain, "-name", "schan test " + name, "-out", target, *options)
 
 
 def generate(folder):
@@ -258,6 +262,7 @@ def generate(folder):
     # Encrypted with the empty password, in the default and the -legacy encoding.
     make_pkcs12(folder, "client-empty.p12", "client", "-passout", "pass:")
     make_pkcs12(folder, "client-legacy-empty.p12", "client", "-legacy", "-passout", "pass:")
+    make_pkcs12(folder, "client-root.p12", "client-root", "-passout", "pass:" + P12_PASSWORD, chain=())
 
     # The traditional forms ("BEGIN RSA PRIVATE KEY", "BEGIN EC PRIVATE KEY")
     # of keys of their own.
