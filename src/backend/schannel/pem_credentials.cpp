@@ -21,6 +21,7 @@
 #include "backend/schannel/sspi_error.h"
 #include "core/error.h"
 #include "core/pem.h"
+#include "core/secure_memory.h"
 
 namespace schan {
 
@@ -30,7 +31,8 @@ using schannel::CertificateCredentials;
 using schannel::CertificateContext;
 using schannel::CertificateStore;
 
-using Bytes = std::vector<BYTE>;
+// Key material passes through these buffers, so they are wiped when released.
+using Bytes = std::vector<BYTE, WipingAllocator<BYTE>>;
 
 enum class KeyFormat { pkcs8, rsa, ec };
 
@@ -39,13 +41,20 @@ struct PemKey {
     Bytes der;
 };
 
-// Frees memory that CryptDecodeObjectEx allocated (CRYPT_DECODE_ALLOC_FLAG).
+// Wipes and frees memory that CryptDecodeObjectEx allocated
+// (CRYPT_DECODE_ALLOC_FLAG), which may hold a decoded private key.
 struct LocalMemory {
     void* pointer = nullptr;
+    DWORD size = 0;
     LocalMemory() = default;
     LocalMemory(const LocalMemory&) = delete;
     LocalMemory& operator=(const LocalMemory&) = delete;
-    ~LocalMemory() { LocalFree(pointer); }
+    ~LocalMemory()
+    {
+        if (pointer != nullptr)
+            secure_wipe(pointer, size);
+        LocalFree(pointer);
+    }
 };
 
 Bytes decode_base64(std::string_view base64)
@@ -103,6 +112,7 @@ void decode(LPCSTR type, const BYTE* data, DWORD size, LocalMemory& out, DWORD& 
     if (!CryptDecodeObjectEx(X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, type, data, size, CRYPT_DECODE_ALLOC_FLAG,
                              nullptr, &out.pointer, &out_size))
         schannel::fail_last_error(SCHAN_E_BAD_FORMAT, std::string("decoding the ") + description);
+    out.size = out_size;
 }
 
 // The key after decoding: a CryptoAPI PRIVATEKEYBLOB for RSA, or the

@@ -3,10 +3,12 @@
 #include <wincrypt.h>
 
 #include <string>
+#include <vector>
 
 #include "backend/schannel/certificate_credentials.h"
 #include "backend/schannel/sspi_error.h"
 #include "core/error.h"
+#include "core/secure_memory.h"
 
 namespace schan {
 
@@ -30,14 +32,17 @@ bool looks_like_pfx(gsl::span<const std::byte> data) noexcept
            data[offset + 2] == std::byte{0x03};
 }
 
-std::wstring widen(const char* text)
+// The password in UTF-16, NUL-terminated, in a buffer that is wiped when
+// released (a std::wstring would keep a short password in its own object).
+using WidePassword = std::vector<wchar_t, WipingAllocator<wchar_t>>;
+
+WidePassword widen(const char* text)
 {
     const int size = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, -1, nullptr, 0);
     if (size <= 0)
         fail(SCHAN_E_INVALID_ARGUMENT, "the PKCS#12 password is not valid UTF-8");
-    std::wstring wide(static_cast<std::size_t>(size), L'\0');
+    WidePassword wide(static_cast<std::size_t>(size), L'\0');
     MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, -1, wide.data(), size);
-    wide.resize(static_cast<std::size_t>(size - 1));
     return wide;
 }
 
@@ -125,7 +130,7 @@ CredentialsPtr load_pkcs12_credentials(gsl::span<const std::byte> pkcs12, const 
     auto credentials = std::make_shared<CertificateCredentials>();
     SetLastError(0);
     credentials->store = CertificateStore(password == nullptr ? import_without_password(pkcs12)
-                                                              : import(pkcs12, widen(password).c_str()));
+                                                              : import(pkcs12, widen(password).data()));
     if (credentials->store.get() == nullptr)
         fail_import(password != nullptr);
 
