@@ -45,8 +45,9 @@ struct Setup {
             schan_client = std::make_unique<SchanConfig>(pki, key_type, false, schan_version, resumption);
             schan_server = std::make_unique<SchanConfig>(pki, key_type, true, schan_version, resumption);
         }
-        // A schan server never sends tickets, so resumption is measured on
-        // the client side: both clients talk to a raw OpenSSL server.
+        // A schan server with the OpenSSL backend sends no tickets, so
+        // resumption is measured on the client side: both clients talk to a
+        // raw OpenSSL server.
         const int raw_version = tls13 ? TLS1_3_VERSION : TLS1_2_VERSION;
         if (!schan || resumption)
             raw_server = std::make_unique<RawContext>(pki, key_type, true, raw_version, resumption);

@@ -137,7 +137,8 @@ std::size_t deliver(Endpoint& from, Endpoint& to, PumpBuffers& buffers);
 void handshake(Endpoint& client, Endpoint& server, PumpBuffers& buffers);
 
 std::uint64_t now_ns();
-// CPU time of this process, which other load on a shared machine barely changes.
+// Returns the CPU time of this process, which other load on a shared machine
+// changes far less than wall-clock time.
 std::uint64_t cpu_now_ns();
 
 } // namespace bench
