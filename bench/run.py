@@ -145,8 +145,8 @@ def bench_native(runner, report, options, pki):
     report.section("Bulk throughput, native (OpenSSL backend)", """
 A schan client and a schan server move data one way, pumped in memory through
 the C ABI (schan_encrypt, schan_take_output, schan_feed, schan_decrypt) in
-64 KiB transfers, against a raw OpenSSL client and server joined by memory
-BIOs in the same pump with no schan code. TLS 1.3, TLS_AES_128_GCM_SHA256,
+64 KiB transfers. The reference is a raw OpenSSL client and server joined by
+memory BIOs in the same pump with no schan code. TLS 1.3, TLS_AES_128_GCM_SHA256,
 ECDSA P-256 leaf. Figures in MiB of plaintext per CPU second; one untimed MiB
 precedes the timed transfer.""")
     report.table("MiB/CPU-s", rows)
@@ -231,9 +231,9 @@ def bench_wine(runner, report, options, pki):
     result = runner.compare(commands[0], commands[1], "mib_per_s")
     report.section("Bulk throughput, SChannel under Wine", """
 The Windows build's client (schan's code linked statically) sends data in
-64 KiB writes over loopback TCP to a native receiver, a Python ssl server,
-against a raw SSPI client loop (InitializeSecurityContext and EncryptMessage,
-no schan code) sending to the same receiver. Wine 8's SChannel negotiates TLS
+64 KiB writes over loopback TCP to a native receiver, a Python ssl server.
+The reference is a raw SSPI client loop (InitializeSecurityContext and
+EncryptMessage, no schan code) sending to the same receiver. Wine 8's SChannel negotiates TLS
 1.2 only; the cipher suite is the receiver's choice. Figures in MiB per second
 of wall-clock time, which ends when the receiver acknowledges the last byte,
 because the CPU time of a Wine process also lands in wineserver.""")
