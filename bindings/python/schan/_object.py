@@ -65,6 +65,13 @@ class MemoryBIO:
                 self._pending += view.nbytes
             return view.nbytes
 
+    def _keep(self, data):
+        """Append a bytes object without copying it; the caller must not change it afterwards."""
+        if self._eof_written:
+            raise _errors.SSLError(_errors.SSL_ERROR_SSL, "cannot write() after write_eof()")
+        self._chunks.append(data)
+        self._pending += len(data)
+
     def write_eof(self):
         """Mark the end of the stream: after the buffered bytes, the peer sent nothing more."""
         self._eof_written = True
@@ -76,11 +83,14 @@ class _BioTransport:
     Works with schan.MemoryBIO and with ssl.MemoryBIO (asyncio passes those).
     """
 
-    __slots__ = ("incoming", "outgoing")
+    __slots__ = ("incoming", "outgoing", "keeps_bytes")
 
     def __init__(self, incoming, outgoing):
         self.incoming = incoming
         self.outgoing = outgoing
+        # A schan MemoryBIO keeps a bytes object given to it, so the session
+        # takes large output straight into one (_raw_send_bytes).
+        self.keeps_bytes = isinstance(outgoing, MemoryBIO)
 
     def _raw_receive_into(self, view, _deadline):
         data = self.incoming.read(len(view))
@@ -94,6 +104,9 @@ class _BioTransport:
     def _raw_send(self, view, _deadline):
         self.outgoing.write(view)
         return len(view)
+
+    def _raw_send_bytes(self, data):
+        self.outgoing._keep(data)
 
 
 class _TlsConnection:

@@ -18,12 +18,14 @@ taken in that order.
 """
 
 import ctypes
+import sys
 import threading
 
 from . import _errors
 from . import _library as native
 
 lib = native.lib
+HAVE_OUTPUT = native.HAVE_OUTPUT
 
 # Bytes read from the transport at once. schan_feed() accepts about two
 # maximum-size records (36874 bytes); the rest waits in the input buffer.
@@ -35,6 +37,42 @@ OUTPUT_SIZE = 96 * 1024
 # Plaintext decrypted at once by recv() and read() without a caller buffer,
 # and the chunk in which read-only plaintext is copied for schan_encrypt.
 PLAINTEXT_SIZE = 64 * 1024
+
+
+# Output of at least this many bytes goes to a MemoryBIO in a new bytes
+# object that schan_take_output() fills, instead of through the output buffer.
+OWNED_OUTPUT_MINIMUM = 4096
+
+
+def _bytes_maker():
+    """Return a function making an unfilled bytes object and its address, or None outside CPython.
+
+    PyBytes_FromStringAndSize(NULL, n) makes a bytes object whose contents
+    the C API lets its creator fill before passing it on. Filling one
+    with schan_take_output() saves the copy that MemoryBIO.write() makes.
+    """
+    if sys.implementation.name != "cpython" or not hasattr(ctypes, "pythonapi"):
+        return None
+    new = ctypes.pythonapi.PyBytes_FromStringAndSize
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
+    # In CPython id() is the object's address, and the contents of every
+    # bytes object sit at the same offset from it.
+    sample = b"offset"
+    offset = ctypes.cast(sample, ctypes.c_void_p).value - id(sample)
+
+    def make(size):
+        data = new(None, size)
+        return data, id(data) + offset
+    return make
+
+
+_new_bytes = _bytes_maker()
+
+
+def _address(source):
+    """Return the address of a bytes object's contents, or `source` itself if it is an address."""
+    return source if isinstance(source, int) else ctypes.cast(source, ctypes.c_void_p).value
 
 
 def _buffer(size):
@@ -136,6 +174,7 @@ class Session:
 
     def _send_queued(self, transport, deadline):
         """Send queued output until schan has none left. Needs _send_lock."""
+        keeps_bytes = _new_bytes is not None and transport.keeps_bytes
         while True:
             if self._output_start < self._output_end:
                 view = self._output_view[self._output_start:self._output_end]
@@ -144,10 +183,28 @@ class Session:
             with self._lock:
                 if not self._output_queued:
                     return
-                status = lib.schan_take_output(self._checked_handle(), self._output_address,
-                                               OUTPUT_SIZE, self._count_ref)
-                self._output_queued = status == native.HAVE_OUTPUT
-                self._output_start, self._output_end = 0, self._count.value
+                handle = self._checked_handle()
+                owned = self._take_owned_output(handle) if keeps_bytes else None
+                if owned is None:
+                    status = lib.schan_take_output(handle, self._output_address, OUTPUT_SIZE, self._count_ref)
+                    self._output_queued = status == HAVE_OUTPUT
+                    self._output_start, self._output_end = 0, self._count.value
+            if owned is not None:
+                transport._raw_send_bytes(owned)
+                if not self._output_queued:
+                    # flush() checks again under _lock for output queued meanwhile.
+                    return
+
+    def _take_owned_output(self, handle):
+        """Take the queued output into a new bytes object; None when it is small. Needs _lock."""
+        size = lib.schan_output_size(handle)
+        if size < OWNED_OUTPUT_MINIMUM:
+            return None
+        data, address = _new_bytes(size)
+        status = lib.schan_take_output(handle, address, size, self._count_ref)
+        self._output_queued = status == HAVE_OUTPUT
+        count = self._count.value
+        return data if count == size else data[:count]
 
     def _feed_buffered(self):
         """Feed buffered input to schan; return whether schan took any. Needs _lock."""
@@ -326,14 +383,15 @@ class Session:
         """Encrypt `length` bytes at `source` (an address or a bytes object) and send them."""
         if length == 0:
             return 0
-        address = source if isinstance(source, int) else ctypes.cast(source, ctypes.c_void_p).value
         offset = 0
         while offset < length:
+            # ctypes passes a bytes object as the address of its contents, so
+            # only a partly encrypted one needs its address computed.
+            pointer = source if offset == 0 else _address(source) + offset
             with self._lock:
-                status = lib.schan_encrypt(self._checked_handle(), address + offset, length - offset,
-                                           self._count_ref)
+                status = lib.schan_encrypt(self._checked_handle(), pointer, length - offset, self._count_ref)
                 offset += self._count.value
-                if status == native.HAVE_OUTPUT:
+                if status == HAVE_OUTPUT:
                     self._output_queued = True
             if status == native.NEED_INPUT:
                 # A post-handshake exchange (renegotiation, KeyUpdate) must finish first.
