@@ -125,14 +125,23 @@
 
 (defun session-encrypt (context vector start end)
   "Encrypts octets of VECTOR from START toward END. Returns the status and how many octets were taken."
-  (let ((count (min (- end start) +scratch-size+))
-        (session (live-session context)))
-    (replace (context-scratch context) vector :start2 start :end2 (+ start count))
+  (let ((session (live-session context)))
     (cffi:with-foreign-object (consumed :size)
-      (let ((status (with-scratch (pointer context)
-                      (schan-encrypt session pointer count consumed))))
+      (let ((status (if (in-place-octets-p vector)
+                        (cffi:with-pointer-to-vector-data (pointer vector)
+                          (schan-encrypt session (cffi:inc-pointer pointer start) (- end start) consumed))
+                        (let ((count (min (- end start) +scratch-size+)))
+                          (replace (context-scratch context) vector :start2 start :end2 (+ start count))
+                          (with-scratch (pointer context)
+                            (schan-encrypt session pointer count consumed))))))
         (check-session-status context status)
         (values status (cffi:mem-ref consumed :size))))))
+
+(defun in-place-octets-p (vector)
+  "True when schan can read VECTOR's octets in place: SBCL pins any simple octet vector, so it needs no copy."
+  #+sbcl (typep vector '(simple-array (unsigned-byte 8) (*)))
+  #-sbcl (declare (ignore vector))
+  #-sbcl nil)
 
 (defun session-shutdown (context)
   (check-session-status context (schan-shutdown (live-session context))))

@@ -159,22 +159,25 @@ first, because the peer may wait for it before it replies."
         (return nil))
       (decrypt-once stream))))
 
-(defun flush-output (stream)
-  "Encrypts the buffered plaintext and writes the records to the base stream."
+(defun encrypt-octets (stream vector start end)
+  "Encrypts octets of VECTOR from START to END and writes the records to the base stream."
   (let ((context (stream-context stream))
-        (output (stream-output stream))
-        (position 0))
+        (position start))
     (with-alerts-sent (stream)
-      (loop while (< position (stream-output-fill stream))
+      (loop while (< position end)
             do (multiple-value-bind (status consumed)
-                   (session-encrypt context output position (stream-output-fill stream))
+                   (session-encrypt context vector position end)
                  (incf position consumed)
                  (send-queued-output stream)
                  ;; During a post-handshake exchange schan takes no plaintext
                  ;; until the peer's reply was decrypted.
                  (when (and (zerop consumed) (eq status :need-input))
-                   (decrypt-once stream)))))
-    (setf (stream-output-fill stream) 0)))
+                   (decrypt-once stream)))))))
+
+(defun flush-output (stream)
+  "Encrypts the buffered plaintext and writes the records to the base stream."
+  (encrypt-octets stream (stream-output stream) 0 (stream-output-fill stream))
+  (setf (stream-output-fill stream) 0))
 
 (define-condition closed-stream-error (stream-error) ()
   (:report (lambda (condition output)
@@ -226,8 +229,15 @@ first, because the peer may wait for it before it replies."
 
 (defmethod trivial-gray-streams:stream-write-sequence ((stream schannel-stream) sequence start end &key)
   (check-open stream)
-  (let ((position start)
-        (end (or end (length sequence))))
+  (let* ((position start)
+         (end (or end (length sequence)))
+         (whole-records (* +max-fragment-size+ (floor (- end position) +max-fragment-size+))))
+    ;; Whole records of a vector that schan reads in place are encrypted
+    ;; from it, without a copy into the output vector; the rest is buffered.
+    (when (and (plusp whole-records) (in-place-octets-p sequence))
+      (flush-output stream)
+      (encrypt-octets stream sequence position (+ position whole-records))
+      (incf position whole-records))
     (loop while (< position end)
           do (when (= (stream-output-fill stream) +max-fragment-size+)
                (flush-output stream))
