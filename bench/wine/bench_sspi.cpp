@@ -91,6 +91,11 @@ void check(schan_status status, schan_session* session, const char* operation)
 void send_output(schan_session* session, Connection& connection, std::vector<std::uint8_t>& transfer)
 {
     while (schan_output_size(session) > 0) {
+        // One send for everything queued, as the raw loop sends each write's
+        // records at once: a 64 KiB write queues 64 KiB plus record overhead.
+        if (transfer.size() < schan_output_size(session))
+            transfer.resize(schan_output_size(session));
+
         std::size_t written = 0;
         check(schan_take_output(session, transfer.data(), transfer.size(), &written), session, "schan_take_output");
         connection.send_all(transfer.data(), written);
