@@ -42,7 +42,7 @@ namespace schan::test {
 //   client-legacy-empty.p12    client.pem encrypted with the empty password, -legacy encryption
 //   client-root.pem, .key      a client certificate issued by root.pem itself
 //   client-root.p12            client-root.pem and its key with password "secret", without inter.pem
-// Every other .p12 holds the leaf or client certificate, its key and inter.pem.
+// Every other .p12 contains the leaf or client certificate, its key and inter.pem.
 // Keys are RSA 2048 unless stated; tests/support/test_pki.py writes them.
 class Pki {
 public:

@@ -91,7 +91,7 @@ constexpr DWORD kNameConstraintErrors = CERT_TRUST_INVALID_NAME_CONSTRAINTS |
 
 const std::string kFailurePrefix = "certificate verification failed: ";
 
-// What a verified certificate must be good for: the extended key usage the
+// The purpose a verified certificate must serve: the extended key usage the
 // chain must allow and the side of the SSL chain policy.
 struct Purpose {
     const char* usage;      // szOID_PKIX_KP_SERVER_AUTH or szOID_PKIX_KP_CLIENT_AUTH

@@ -26,7 +26,7 @@ constexpr DWORD kCredentialFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO
 // verification code, so SChannel maps no certificate to a Windows account.
 constexpr DWORD kServerCredentialFlags = SCH_CRED_NO_SYSTEM_MAPPER | SCH_USE_STRONG_CRYPTO;
 
-// What differs between outbound and inbound credentials.
+// The settings in which outbound and inbound credentials differ.
 struct Direction {
     ULONG use;          // SECPKG_CRED_OUTBOUND or SECPKG_CRED_INBOUND
     DWORD flags;        // SCH_CRED_* flags

@@ -28,7 +28,7 @@ CredentialsHandle acquire_client_credentials(const Config& config);
 
 // Acquires inbound credentials with the configured certificate for the
 // versions in the configured range, the same way. Throws
-// SCHAN_E_INVALID_ARGUMENT when the config holds no certificate.
+// SCHAN_E_INVALID_ARGUMENT when the config has no certificate.
 CredentialsHandle acquire_server_credentials(const Config& config);
 
 } // namespace schan::schannel

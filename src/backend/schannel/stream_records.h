@@ -45,10 +45,11 @@ void encrypt_record(CtxtHandle* context, const SecPkgContext_StreamSizes& sizes,
                     gsl::span<const std::byte> plaintext, ByteQueue& output);
 
 // Decrypts complete records from `input` in place into `plaintext` until the
-// input ends or an event stops it: the peer's close_notify (SEC_E_OK with no
-// data for an alert record under Wine 8, SEC_I_CONTEXT_EXPIRED on Windows) or
-// a handshake message (SEC_I_RENEGOTIATE; the EXTRA bytes stay unconsumed for
-// the next AcceptSecurityContext or InitializeSecurityContext call).
+// input ends or an event stops it. One event is the peer's close_notify
+// (SEC_E_OK with no data for an alert record under Wine 8,
+// SEC_I_CONTEXT_EXPIRED on Windows). The other is a handshake message
+// (SEC_I_RENEGOTIATE), whose EXTRA bytes stay unconsumed for the next
+// AcceptSecurityContext or InitializeSecurityContext call.
 // `peer` names the other side in messages: "server" or "client".
 DecryptProgress decrypt_records(CtxtHandle* context, gsl::span<std::byte> input, ByteQueue& plaintext,
                                 const char* peer);
