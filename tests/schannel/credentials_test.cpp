@@ -18,12 +18,14 @@
 #include "core/credentials.h"
 #include "core/error.h"
 #include "schannel/injection_support.h"
+#include "schannel/stored_certificate.h"
 
 using schan::test::connect_client;
 using schan::test::ConfigPtr;
 using schan::test::Peer;
 using schan::test::Pki;
 using schan::test::s_server;
+using schan::test::StoredCertificate;
 using schan::test::test_config;
 
 namespace {
@@ -376,91 +378,9 @@ TEST(SchannelCredentialErrors, EncryptedPemKeyIsUnsupported)
 
 // --- Windows certificate store -------------------------------------------
 
-namespace {
-
-// Imports client.p12 with a persisted key into CurrentUser\MY for one test
-// and removes the certificate and its key container afterwards.
-class StoredClientCertificate {
-public:
-    StoredClientCertificate()
-    {
-        const std::string data = Pki::read("client.p12");
-        CRYPT_DATA_BLOB blob{static_cast<DWORD>(data.size()),
-                             reinterpret_cast<BYTE*>(const_cast<char*>(data.data()))};
-        pfx_ = PFXImportCertStore(&blob, L"secret", CRYPT_USER_KEYSET);
-        if (pfx_ == nullptr)
-            throw std::runtime_error("PFXImportCertStore failed: " + std::to_string(GetLastError()));
-        my_ = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_CURRENT_USER, L"MY");
-        if (my_ == nullptr)
-            throw std::runtime_error("CertOpenStore(CurrentUser\\MY) failed: " + std::to_string(GetLastError()));
-
-        PCCERT_CONTEXT found = nullptr;
-        while ((found = CertEnumCertificatesInStore(pfx_, found)) != nullptr) {
-            if (subject_of(found) == "schan test client")
-                break;
-        }
-        if (found == nullptr)
-            throw std::runtime_error("client.p12 contains no client certificate");
-        const bool added = CertAddCertificateContextToStore(my_, found, CERT_STORE_ADD_REPLACE_EXISTING, &stored_);
-        CertFreeCertificateContext(found);
-        if (!added)
-            throw std::runtime_error("CertAddCertificateContextToStore failed: " + std::to_string(GetLastError()));
-        // Wine 8 writes a system store to the registry only on commit or
-        // close, and schan opens the store through a handle of its own.
-        CertControlStore(my_, 0, CERT_STORE_CTRL_COMMIT, nullptr);
-
-        BYTE hash[20] = {};
-        DWORD size = sizeof hash;
-        CertGetCertificateContextProperty(stored_, CERT_SHA1_HASH_PROP_ID, hash, &size);
-        static const char kDigits[] = "0123456789abcdef";
-        for (BYTE byte : hash) {
-            thumbprint_ += kDigits[byte >> 4];
-            thumbprint_ += kDigits[byte & 0x0F];
-        }
-    }
-    StoredClientCertificate(const StoredClientCertificate&) = delete;
-    StoredClientCertificate& operator=(const StoredClientCertificate&) = delete;
-
-    ~StoredClientCertificate()
-    {
-        if (stored_ != nullptr) {
-            delete_key_container(stored_);
-            CertDeleteCertificateFromStore(stored_);  // also frees the context
-        }
-        if (my_ != nullptr)
-            CertCloseStore(my_, 0);
-        if (pfx_ != nullptr)
-            CertCloseStore(pfx_, 0);
-    }
-
-    [[nodiscard]] const std::string& thumbprint() const { return thumbprint_; }
-
-private:
-    static void delete_key_container(PCCERT_CONTEXT certificate)
-    {
-        DWORD size = 0;
-        if (!CertGetCertificateContextProperty(certificate, CERT_KEY_PROV_INFO_PROP_ID, nullptr, &size))
-            return;
-        std::vector<BYTE> buffer(size);
-        if (!CertGetCertificateContextProperty(certificate, CERT_KEY_PROV_INFO_PROP_ID, buffer.data(), &size))
-            return;
-        const auto* info = reinterpret_cast<const CRYPT_KEY_PROV_INFO*>(buffer.data());
-        HCRYPTPROV deleted = 0;
-        CryptAcquireContextW(&deleted, info->pwszContainerName, info->pwszProvName, info->dwProvType,
-                             CRYPT_DELETEKEYSET | CRYPT_SILENT);
-    }
-
-    HCERTSTORE pfx_ = nullptr;
-    HCERTSTORE my_ = nullptr;
-    PCCERT_CONTEXT stored_ = nullptr;
-    std::string thumbprint_;
-};
-
-} // namespace
-
 TEST(SchannelStoreCredentials, PresentedToRequiringServer)
 {
-    const StoredClientCertificate stored;
+    const StoredCertificate stored("client.p12", L"secret");
     Peer server = Peer::start(s_server({"-Verify", "1", "-CAfile", "{pki}/client-ca.pem", "-tls1_2"}));
     const ConfigPtr config = test_config();
     const std::string path = "CurrentUser\\MY\\" + stored.thumbprint();
@@ -475,7 +395,7 @@ TEST(SchannelStoreCredentials, PresentedToRequiringServer)
 
 TEST(SchannelStoreCredentials, PathFormsAreAccepted)
 {
-    const StoredClientCertificate stored;
+    const StoredCertificate stored("client.p12", L"secret");
     const ConfigPtr config = test_config();
     std::string spaced;
     for (std::size_t i = 0; i < stored.thumbprint().size(); i += 2)

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "backend/schannel/certificate_credentials.h"
 #include "support/peers.h"
 
 namespace schan::test {
@@ -12,12 +13,6 @@ namespace {
 [[noreturn]] void fail_last_error(const std::string& step)
 {
     throw std::runtime_error(step + " failed: " + std::to_string(GetLastError()));
-}
-
-bool has_private_key(PCCERT_CONTEXT certificate)
-{
-    DWORD size = 0;
-    return CertGetCertificateContextProperty(certificate, CERT_KEY_PROV_INFO_PROP_ID, nullptr, &size) != FALSE;
 }
 
 std::string thumbprint_of(PCCERT_CONTEXT certificate)
@@ -66,10 +61,7 @@ StoredCertificate::StoredCertificate(const std::string& pkcs12_file, const wchar
         fail_last_error("CertOpenStore(CurrentUser\\MY)");
     }
 
-    PCCERT_CONTEXT found = nullptr;
-    while ((found = CertEnumCertificatesInStore(pfx_, found)) != nullptr)
-        if (has_private_key(found))
-            break;
+    PCCERT_CONTEXT found = schannel::find_certificate_with_key(pfx_);
     const bool added =
         found != nullptr && CertAddCertificateContextToStore(my_, found, CERT_STORE_ADD_REPLACE_EXISTING, &stored_);
     if (found != nullptr)

@@ -11,7 +11,7 @@ namespace schan::test {
 
 class StoredCertificate {
 public:
-    // Imports the certificate of `pkcs12_file` that has a private key.
+    // Imports the end-entity certificate of `pkcs12_file` that has a private key.
     // Throws std::runtime_error when CryptoAPI fails.
     StoredCertificate(const std::string& pkcs12_file, const wchar_t* password);
     ~StoredCertificate();

@@ -86,6 +86,12 @@ public:
 // nullptr for none. Throws SCHAN_E_INTERNAL for credentials of another type.
 PCCERT_CONTEXT credentials_certificate(const CredentialsPtr& credentials);
 
+// Returns the end-entity certificate in `store` that has a private key, or
+// nullptr; the caller frees it. Wine 8's PFXImportCertStore links the key to
+// every certificate of a PFX, the intermediates too, so a key property alone
+// does not find the leaf.
+PCCERT_CONTEXT find_certificate_with_key(HCERTSTORE store);
+
 // Throws `status` with "<step> failed: <system text of GetLastError()>".
 [[noreturn]] void fail_last_error(schan_status status, const std::string& step);
 

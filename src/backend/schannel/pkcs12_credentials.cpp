@@ -93,19 +93,6 @@ bool is_ca(PCCERT_CONTEXT certificate) noexcept
            constraints.fCA;
 }
 
-// Returns the end-entity certificate with a private key. Wine 8's
-// PFXImportCertStore links the key to every certificate of the PFX, the
-// intermediates included, so a key property alone does not find the leaf.
-PCCERT_CONTEXT find_certificate_with_key(HCERTSTORE store)
-{
-    PCCERT_CONTEXT found = nullptr;
-    while ((found = CertEnumCertificatesInStore(store, found)) != nullptr) {
-        if (has_private_key(found) && !is_ca(found))
-            return found;
-    }
-    return nullptr;
-}
-
 [[noreturn]] void fail_import(bool with_password)
 {
     const DWORD error = GetLastError();
@@ -122,6 +109,20 @@ PCCERT_CONTEXT find_certificate_with_key(HCERTSTORE store)
 
 } // namespace
 
+namespace schannel {
+
+PCCERT_CONTEXT find_certificate_with_key(HCERTSTORE store)
+{
+    PCCERT_CONTEXT found = nullptr;
+    while ((found = CertEnumCertificatesInStore(store, found)) != nullptr) {
+        if (has_private_key(found) && !is_ca(found))
+            return found;
+    }
+    return nullptr;
+}
+
+} // namespace schannel
+
 CredentialsPtr load_pkcs12_credentials(gsl::span<const std::byte> pkcs12, const char* password)
 {
     if (!looks_like_pfx(pkcs12))
@@ -136,7 +137,7 @@ CredentialsPtr load_pkcs12_credentials(gsl::span<const std::byte> pkcs12, const 
 
     // The PFX contains the certificate with the key and its intermediates;
     // those stay in the store, where SChannel looks for the chain to send.
-    credentials->certificate = schannel::CertificateContext(find_certificate_with_key(credentials->store.get()));
+    credentials->certificate = schannel::CertificateContext(schannel::find_certificate_with_key(credentials->store.get()));
     if (credentials->certificate.get() == nullptr)
         fail(SCHAN_E_BAD_FORMAT, "the PKCS#12 data contains no certificate with a private key");
     return credentials;
